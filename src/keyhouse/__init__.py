@@ -1,0 +1,1 @@
+"""Keyhouse: the access layer of a RevOps workspace."""

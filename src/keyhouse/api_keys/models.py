@@ -1,0 +1,53 @@
+"""An API key: a long-lived credential of an account, stored only as a keyed hash."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keyhouse.kit.orm import Base, IdMixin, enum_column, utcnow
+
+
+class AccessLevel(StrEnum):
+    """The same two words in the UI, the API and the docs."""
+
+    READ_ONLY = "read_only"
+    FULL_ACCESS = "full_access"
+
+
+class KeyKind(StrEnum):
+    """Who holds the key: a script, or an assistant through an MCP connection."""
+
+    API_KEY = "api_key"
+    MCP_CONNECTION = "mcp_connection"
+
+
+class ApiKey(IdMixin, Base):
+    """A key of an account; `secret_hash` is HMAC-SHA-256 of the secret, never the secret."""
+
+    __tablename__ = "api_keys"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[KeyKind] = mapped_column(enum_column(KeyKind), default=KeyKind.API_KEY)
+    access_level: Mapped[AccessLevel] = mapped_column(enum_column(AccessLevel))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    def is_usable(self, now: datetime) -> bool:
+        """Neither revoked nor expired at `now`."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def status(self) -> str:
+        """`active`, `expired` or `revoked`, as shown in lists."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.is_usable(utcnow()) else "expired"

@@ -1,0 +1,62 @@
+"""SQL of API keys; every query but the hash lookup is scoped by account."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.accounts.models import Account
+from keyhouse.api_keys.models import ApiKey
+
+
+async def load_credential(
+    session: AsyncSession, *, secret_hash: str
+) -> tuple[ApiKey, Account] | None:
+    """The key with this keyed hash and its account (the hash identifies the account)."""
+    query = (
+        select(ApiKey, Account)
+        .join(Account, Account.id == ApiKey.account_id)
+        .where(ApiKey.secret_hash == secret_hash)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def get(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
+    """A key of the account, locked for update where the database supports it."""
+    query = (
+        select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.id == key_id).with_for_update()
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def find_account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID | None:
+    """The account a key belongs to (for operators who know only the key id)."""
+    return await session.scalar(select(ApiKey.account_id).where(ApiKey.id == key_id))
+
+
+async def list_for_account(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[ApiKey]:
+    """The account's keys, newest first."""
+    query = (
+        select(ApiKey)
+        .where(ApiKey.account_id == account_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def record_use(
+    session: AsyncSession, *, used_at: datetime, key_ids: Sequence[uuid.UUID], interval: timedelta
+) -> None:
+    """Set last_used_at, skipping keys written less than `interval` ago (by any instance)."""
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id.in_(key_ids),
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < used_at - interval),
+        )
+        .values(last_used_at=used_at)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,32 @@
+"""What the API and the CLI show of keys (never the secret, except once on creation)."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from keyhouse.api_keys.models import AccessLevel, KeyKind
+
+
+class ApiKeyOut(BaseModel):
+    """A key as listed: name, hint, access, creator, dates and status."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    hint: str
+    kind: KeyKind
+    access_level: AccessLevel
+    created_by_user_id: uuid.UUID | None
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    status: str
+
+
+class CreatedApiKey(ApiKeyOut):
+    """A key just created, with its secret: shown this once and never again."""
+
+    secret: str

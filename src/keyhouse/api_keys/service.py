@@ -1,0 +1,92 @@
+"""API keys: create (secret returned once), list, revoke (effective before the call returns)."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.api_keys import repository
+from keyhouse.api_keys.models import AccessLevel, ApiKey, KeyKind
+from keyhouse.audit.service import Actor, record
+from keyhouse.auth import revocation
+from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.kit import tokens
+
+MAX_NAME_LENGTH = 100
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    secret: bytes,
+    account_id: uuid.UUID,
+    name: str,
+    access_level: AccessLevel,
+    expires_in: timedelta | None = None,
+    kind: KeyKind = KeyKind.API_KEY,
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext secret, which the caller shows once and forgets."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"name: give the key a name of 1 to {MAX_NAME_LENGTH} characters.")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise InvalidInput("expires_in: an expiry must be in the future.")
+    plaintext = tokens.generate(tokens.TokenKind.API_KEY)
+    key = ApiKey(
+        account_id=account_id,
+        name=name,
+        kind=kind,
+        access_level=access_level,
+        secret_hash=tokens.keyed_hash(secret, plaintext),
+        hint=tokens.hint(plaintext),
+        created_by_user_id=actor.user_id,
+        expires_at=datetime.now(UTC) + expires_in if expires_in else None,
+    )
+    session.add(key)
+    await session.flush()
+    record(
+        session,
+        actor,
+        account_id=account_id,
+        action="api_key.created",
+        subject_id=key.id,
+        details={"name": name, "access_level": access_level.value, "hint": key.hint},
+    )
+    return key, plaintext
+
+
+async def list_keys(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[ApiKey]:
+    """Every key of the account, revoked ones included."""
+    return await repository.list_for_account(session, account_id=account_id)
+
+
+async def revoke(
+    session: AsyncSession, actor: Actor, *, account_id: uuid.UUID, key_id: uuid.UUID
+) -> ApiKey:
+    """Revoke a key: once the transaction commits, no instance accepts it."""
+    key = await repository.get(session, account_id=account_id, key_id=key_id)
+    if key is None:
+        raise NotFound("API key")
+    if key.revoked_at is not None:
+        return key
+    key.revoked_at = datetime.now(UTC)
+    await revocation.announce(session, {key.id})
+    record(
+        session,
+        actor,
+        account_id=account_id,
+        action="api_key.revoked",
+        subject_id=key.id,
+        details={"name": key.name, "access_level": key.access_level.value, "hint": key.hint},
+    )
+    return key
+
+
+async def account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID:
+    """The account a key belongs to, for the operator's `key revoke KEY_ID`."""
+    account_id = await repository.find_account_of_key(session, key_id=key_id)
+    if account_id is None:
+        raise NotFound("API key")
+    return account_id

@@ -1,0 +1,61 @@
+"""Process-memory cache of verified credentials, so a warm verification touches no database."""
+
+import uuid
+from dataclasses import dataclass
+
+from keyhouse.auth.principal import Principal
+
+MAX_ENTRIES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class CachedCredential:
+    """A credential that was valid when loaded; `expires_at` is epoch seconds or None."""
+
+    principal: Principal
+    expires_at: float | None
+
+
+class CredentialCache:
+    """Positive cache keyed by the credential's keyed hash.
+
+    `generation` guards against a load that races an invalidation: a loader reads the
+    generation before its database read and `put` drops the entry if anything was
+    invalidated meanwhile, so a revoke can never be undone by a stale load.
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.generation = 0
+        self._max_entries = max_entries
+        self._by_hash: dict[str, CachedCredential] = {}
+        self._hash_by_key: dict[uuid.UUID, str] = {}
+
+    def get(self, secret_hash: str) -> CachedCredential | None:
+        """The cached credential for this hash, if any."""
+        return self._by_hash.get(secret_hash)
+
+    def put(self, secret_hash: str, credential: CachedCredential, generation: int) -> None:
+        """Cache a credential loaded while the cache was at `generation`."""
+        if generation != self.generation:
+            return
+        if len(self._by_hash) >= self._max_entries:
+            self.clear()
+        self._by_hash[secret_hash] = credential
+        self._hash_by_key[credential.principal.key_id] = secret_hash
+
+    def forget(self, key_ids: set[uuid.UUID]) -> None:
+        """Drop every credential of these keys."""
+        self.generation += 1
+        for key_id in key_ids:
+            secret_hash = self._hash_by_key.pop(key_id, None)
+            if secret_hash is not None:
+                self._by_hash.pop(secret_hash, None)
+
+    def clear(self) -> None:
+        """Drop everything (used when invalidations may have been missed)."""
+        self.generation += 1
+        self._by_hash.clear()
+        self._hash_by_key.clear()
+
+    def __len__(self) -> int:
+        return len(self._by_hash)

@@ -1,0 +1,86 @@
+"""Typed settings, read once from `KEYHOUSE_*` environment variables."""
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "keyhouse"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(Exception):
+    """The settings cannot run a safe service."""
+
+
+class Settings(BaseSettings):
+    """Everything that differs between deployments."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYHOUSE_", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    redis_url: str | None = None
+    max_body_bytes: int = 1_048_576
+    last_used_flush_seconds: float = 5.0
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'keyhouse.db'}"
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @property
+    def is_embedded(self) -> bool:
+        """True on the default single-process SQLite database."""
+        return self.async_database_url.startswith("sqlite")
+
+    @cached_property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver we use for its dialect."""
+        url = self.database_url
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url.removeprefix(plain)
+        return url
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The server secret that keys every stored hash."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"KEYHOUSE_SECRET_KEY must be a random string of at least "
+                    f"{MIN_SECRET_LENGTH} characters, not a placeholder."
+                )
+            return value.encode()
+        if not self.is_embedded:
+            raise ConfigurationError(
+                "KEYHOUSE_SECRET_KEY is required when the database is not the embedded SQLite; "
+                "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return self._embedded_secret().encode()
+
+    def _embedded_secret(self) -> str:
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def mcp_url(self) -> str:
+        """The public URL of the MCP endpoint."""
+        return f"{self.base_url}/mcp"

@@ -1,0 +1,66 @@
+"""REST endpoints of CRM accounts: /api/v1/accounts."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from keyhouse.auth.dependencies import ReadAccess, WriteAccess
+from keyhouse.crm_accounts import service
+from keyhouse.crm_accounts.repository import CrmAccountFilters
+from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountOut, CrmAccountUpdate
+from keyhouse.db import DbSession
+from keyhouse.kit.pagination import Page, Pagination, make_page
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+
+@router.get("", summary="List accounts (a changes feed with updated_since)")
+async def list_accounts(
+    who: ReadAccess,
+    session: DbSession,
+    page: Pagination,
+    owner_rep_id: uuid.UUID | None = None,
+    in_pool: Annotated[bool | None, Query(description="true: unowned accounts only.")] = None,
+    industry: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    tier: Annotated[int | None, Query(ge=1, le=5)] = None,
+    min_fit_score: Annotated[int | None, Query(ge=0, le=100)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Name contains.")] = None,
+) -> Page[CrmAccountOut]:
+    """Accounts of the workspace in (updated_at, id) order."""
+    filters = CrmAccountFilters(
+        owner_rep_id=owner_rep_id,
+        in_pool=in_pool,
+        industry=industry,
+        region=region,
+        tier=tier,
+        min_fit_score=min_fit_score,
+        search=q,
+    )
+    rows = await service.list_accounts(session, who, page=page, filters=filters)
+    return make_page(list(rows), page, CrmAccountOut)
+
+
+@router.get("/{account_id}", summary="Get an account")
+async def get_account(account_id: uuid.UUID, who: ReadAccess, session: DbSession) -> CrmAccountOut:
+    """One account."""
+    found = await service.get(session, who, crm_account_id=account_id)
+    return CrmAccountOut.model_validate(found)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an account")
+async def create_account(
+    body: CrmAccountCreate, who: WriteAccess, session: DbSession
+) -> CrmAccountOut:
+    """Add an account (to the pool unless `owner_rep_id` is given)."""
+    return CrmAccountOut.model_validate(await service.create(session, who, data=body))
+
+
+@router.patch("/{account_id}", summary="Update an account (fields or owner)")
+async def update_account(
+    account_id: uuid.UUID, body: CrmAccountUpdate, who: WriteAccess, session: DbSession
+) -> CrmAccountOut:
+    """Change the fields sent; `owner_rep_id: null` returns the account to the pool."""
+    updated = await service.update(session, who, crm_account_id=account_id, data=body)
+    return CrmAccountOut.model_validate(updated)

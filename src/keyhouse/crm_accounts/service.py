@@ -1,0 +1,77 @@
+"""CRM accounts: list, get, create, update (owner included)."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.auth.principal import Principal
+from keyhouse.crm_accounts import repository
+from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.crm_accounts.repository import CrmAccountFilters
+from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountUpdate
+from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.kit.pagination import PageRequest
+from keyhouse.reps import repository as reps
+
+
+async def list_accounts(
+    session: AsyncSession, principal: Principal, *, page: PageRequest, filters: CrmAccountFilters
+) -> Sequence[CrmAccount]:
+    """A page of the caller's accounts."""
+    return await repository.list_page(
+        session, account_id=principal.account_id, page=page, filters=filters
+    )
+
+
+async def get(
+    session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID
+) -> CrmAccount:
+    """One account of the caller's workspace."""
+    found = await repository.get(
+        session, account_id=principal.account_id, crm_account_id=crm_account_id
+    )
+    if found is None:
+        raise NotFound("account")
+    return found
+
+
+async def create(
+    session: AsyncSession, principal: Principal, *, data: CrmAccountCreate
+) -> CrmAccount:
+    """A new account in the caller's workspace."""
+    fields = data.model_dump()
+    await _check_owner(session, principal, fields.get("owner_rep_id"))
+    crm_account = CrmAccount(account_id=principal.account_id, **fields)
+    repository.add(session, crm_account)
+    await session.flush()
+    return crm_account
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    crm_account_id: uuid.UUID,
+    data: CrmAccountUpdate,
+) -> CrmAccount:
+    """Change the fields the caller sent; a new owner must be an active rep of the account."""
+    crm_account = await get(session, principal, crm_account_id=crm_account_id)
+    changes = data.changes()
+    if "owner_rep_id" in changes:
+        await _check_owner(session, principal, changes["owner_rep_id"])
+    for field, value in changes.items():
+        setattr(crm_account, field, value)
+    await session.flush()
+    return crm_account
+
+
+async def _check_owner(session: AsyncSession, principal: Principal, rep_id: object) -> None:
+    if rep_id is None:
+        return
+    assert isinstance(rep_id, uuid.UUID)
+    rep = await reps.get(session, account_id=principal.account_id, rep_id=rep_id)
+    if rep is None:
+        raise InvalidInput("owner_rep_id: no rep with that id in this account.")
+    if not rep.active:
+        raise InvalidInput("owner_rep_id: the rep is inactive.")

@@ -1,0 +1,54 @@
+"""Structured JSON logs with a redaction step: no secret reaches a log line."""
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_FIELDS = frozenset(
+    {"authorization", "cookie", "set-cookie", "password", "secret", "token", "code", "api_key"}
+)
+TOKEN_RE = re.compile(r"kh_[a-z]{2,3}_[0-9A-Za-z]{8,}(?:_[0-9A-Za-z]{1,6})?")
+REDACTED = "[redacted]"
+
+
+def redact(value: Any) -> Any:
+    """`value` with every token-shaped string and every secret-named field masked."""
+    if isinstance(value, str):
+        return TOKEN_RE.sub(REDACTED, value)
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if str(key).lower() in SECRET_FIELDS else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def _redact_event(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    redacted: MutableMapping[str, Any] = redact(event)
+    return redacted
+
+
+def configure(level: str = "info") -> None:
+    """JSON lines on stderr, redacted, for our logs and the standard library's."""
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _redact_event,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )

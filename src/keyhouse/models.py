@@ -1,0 +1,11 @@
+"""Every table, imported in one place for Alembic and for mapper configuration."""
+
+from keyhouse.accounts.models import Account
+from keyhouse.api_keys.models import ApiKey
+from keyhouse.audit.models import AuditEvent
+from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.kit.orm import Base
+from keyhouse.reps.models import Rep
+from keyhouse.users.models import User
+
+__all__ = ["Account", "ApiKey", "AuditEvent", "Base", "CrmAccount", "Rep", "User"]

@@ -1,0 +1,47 @@
+"""REST endpoints of reps: /api/v1/reps."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from keyhouse.auth.dependencies import ReadAccess, WriteAccess
+from keyhouse.db import DbSession
+from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.reps import service
+from keyhouse.reps.schemas import RepCreate, RepOut, RepUpdate
+
+router = APIRouter(prefix="/api/v1/reps", tags=["reps"])
+
+
+@router.get("", summary="List reps (a changes feed with updated_since)")
+async def list_reps(
+    who: ReadAccess,
+    session: DbSession,
+    page: Pagination,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Name contains.")] = None,
+) -> Page[RepOut]:
+    """Reps of the account in (updated_at, id) order."""
+    rows = await service.list_reps(session, who, page=page, active=active, search=q)
+    return make_page(list(rows), page, RepOut)
+
+
+@router.get("/{rep_id}", summary="Get a rep")
+async def get_rep(rep_id: uuid.UUID, who: ReadAccess, session: DbSession) -> RepOut:
+    """One rep."""
+    return RepOut.model_validate(await service.get(session, who, rep_id=rep_id))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a rep")
+async def create_rep(body: RepCreate, who: WriteAccess, session: DbSession) -> RepOut:
+    """Add a rep to the account."""
+    return RepOut.model_validate(await service.create(session, who, data=body))
+
+
+@router.patch("/{rep_id}", summary="Update a rep")
+async def update_rep(
+    rep_id: uuid.UUID, body: RepUpdate, who: WriteAccess, session: DbSession
+) -> RepOut:
+    """Change the fields sent."""
+    return RepOut.model_validate(await service.update(session, who, rep_id=rep_id, data=body))

@@ -1,0 +1,52 @@
+"""SQL of reps; every query takes the account id."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.kit.pagination import PageRequest, paginate
+from keyhouse.reps.models import Rep
+
+
+async def get(session: AsyncSession, *, account_id: uuid.UUID, rep_id: uuid.UUID) -> Rep | None:
+    """A live rep of the account."""
+    query = select(Rep).where(
+        Rep.account_id == account_id, Rep.id == rep_id, Rep.deleted_at.is_(None)
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def email_taken(
+    session: AsyncSession, *, account_id: uuid.UUID, email: str, except_id: uuid.UUID | None = None
+) -> bool:
+    """Whether another rep of the account has this email."""
+    query = select(Rep.id).where(Rep.account_id == account_id, Rep.email == email)
+    if except_id is not None:
+        query = query.where(Rep.id != except_id)
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    page: PageRequest,
+    active: bool | None,
+    search: str | None,
+) -> Sequence[Rep]:
+    """One page of the account's reps in feed order; the feed includes removed reps."""
+    query: Select[Rep] = select(Rep).where(Rep.account_id == account_id)
+    if page.updated_since is None:
+        query = query.where(Rep.deleted_at.is_(None))
+    if active is not None:
+        query = query.where(Rep.active.is_(active))
+    if search:
+        query = query.where(Rep.name.icontains(search, autoescape=True))
+    return (await session.scalars(paginate(query, page, Rep.updated_at, Rep.id))).all()
+
+
+def add(session: AsyncSession, rep: Rep) -> None:
+    """Queue a new rep for insert."""
+    session.add(rep)

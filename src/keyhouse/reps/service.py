@@ -1,0 +1,70 @@
+"""Reps: list, get, create, update."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.auth.principal import Principal
+from keyhouse.errors import Conflict, NotFound
+from keyhouse.kit.pagination import PageRequest
+from keyhouse.reps import repository
+from keyhouse.reps.models import Rep
+from keyhouse.reps.schemas import RepCreate, RepUpdate
+
+
+async def list_reps(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    page: PageRequest,
+    active: bool | None = None,
+    search: str | None = None,
+) -> Sequence[Rep]:
+    """A page of the caller's reps."""
+    return await repository.list_page(
+        session, account_id=principal.account_id, page=page, active=active, search=search
+    )
+
+
+async def get(session: AsyncSession, principal: Principal, *, rep_id: uuid.UUID) -> Rep:
+    """One rep of the caller's account."""
+    rep = await repository.get(session, account_id=principal.account_id, rep_id=rep_id)
+    if rep is None:
+        raise NotFound("rep")
+    return rep
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: RepCreate) -> Rep:
+    """A new rep in the caller's account."""
+    email = data.email.lower()
+    await _refuse_taken_email(session, principal, email=email)
+    rep = Rep(account_id=principal.account_id, name=data.name, email=email, active=data.active)
+    repository.add(session, rep)
+    await session.flush()
+    return rep
+
+
+async def update(
+    session: AsyncSession, principal: Principal, *, rep_id: uuid.UUID, data: RepUpdate
+) -> Rep:
+    """Change the fields the caller sent."""
+    rep = await get(session, principal, rep_id=rep_id)
+    changes = data.changes()
+    if "email" in changes:
+        email = str(changes["email"]).lower()
+        await _refuse_taken_email(session, principal, email=email, rep_id=rep.id)
+        changes["email"] = email
+    for field, value in changes.items():
+        setattr(rep, field, value)
+    await session.flush()
+    return rep
+
+
+async def _refuse_taken_email(
+    session: AsyncSession, principal: Principal, *, email: str, rep_id: uuid.UUID | None = None
+) -> None:
+    if await repository.email_taken(
+        session, account_id=principal.account_id, email=email, except_id=rep_id
+    ):
+        raise Conflict(f"email: a rep with {email} already exists in this account.")

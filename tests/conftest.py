@@ -1,0 +1,94 @@
+"""The suite runs once per database: KEYHOUSE_TEST_DATABASE=sqlite (default) or postgresql.
+
+On PostgreSQL each run creates its own database and drops it at the end; an unreachable
+server fails the run loudly rather than skipping it.
+"""
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from keyhouse.app import create_app
+from keyhouse.config import Settings
+from keyhouse.db import Database, upgrade_to_head
+
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "KEYHOUSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _database_kind() -> str:
+    kind = os.environ.get("KEYHOUSE_TEST_DATABASE", "sqlite")
+    if kind not in {"sqlite", "postgresql"}:
+        raise pytest.UsageError("KEYHOUSE_TEST_DATABASE must be sqlite or postgresql")
+    return kind
+
+
+async def _postgres(statement: str) -> None:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.exit(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_DSN} ({error}); "
+            "start it, then run `make test` again.",
+            returncode=1,
+        )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings of a brand-new, migrated database for this run."""
+    var_dir: Path = tmp_path_factory.mktemp("var")
+    base = {
+        "var_dir": var_dir,
+        "secret_key": secrets.token_urlsafe(48),
+        "log_level": "warning",
+        "last_used_flush_seconds": 0.2,
+    }
+    if _database_kind() == "sqlite":
+        settings = Settings(**base)
+        upgrade_to_head(settings)
+        yield settings
+        return
+    name = f"keyhouse_test_{secrets.token_hex(4)}"
+    asyncio.run(_postgres(f"CREATE DATABASE {name}"))
+    settings = Settings(**base, database_url=f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        upgrade_to_head(settings)
+        yield settings
+    finally:
+        asyncio.run(_postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running (database, cache, revocation feed)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app through ASGI."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def database(app: FastAPI) -> Database:
+    """The app's database, for arranging data through the services."""
+    db: Database = app.state.database
+    return db
