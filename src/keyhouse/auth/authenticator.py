@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from keyhouse.api_keys.repository import load_credential
 from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.auth.credential_cache import CachedCredential, CredentialCache
-from keyhouse.auth.principal import Principal, Scope
+from keyhouse.auth.principal import CredentialKind, Principal, Scope
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
@@ -83,7 +83,8 @@ class Authenticator:
         credential = await self._lookup(secret_hash)
         if credential.expires_at is not None and credential.expires_at <= time.time():
             raise invalid_token("The key has expired.")
-        self._usage.touch(credential.principal.key_id)
+        if credential.principal.key_id is not None:
+            self._usage.touch(credential.principal.key_id)
         return credential.principal
 
     async def _lookup(self, secret_hash: str) -> CachedCredential:
@@ -104,9 +105,10 @@ class Authenticator:
                 account_slug=account.slug,
                 account_name=account.name,
                 access=key.access_level,
+                credential=CredentialKind.API_KEY,
+                credential_id=key.id,
+                credential_name=key.name,
                 key_id=key.id,
-                key_name=key.name,
-                key_kind=key.kind,
             ),
             expires_at=key.expires_at.timestamp() if key.expires_at else None,
         )

@@ -41,7 +41,8 @@ class CredentialCache:
         if len(self._by_hash) >= self._max_entries:
             self.clear()
         self._by_hash[secret_hash] = credential
-        self._hash_by_key[credential.principal.key_id] = secret_hash
+        if credential.principal.key_id is not None:
+            self._hash_by_key[credential.principal.key_id] = secret_hash
 
     def forget(self, key_ids: set[uuid.UUID]) -> None:
         """Drop every credential of these keys."""

@@ -5,9 +5,9 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from keyhouse.api_keys.models import AccessLevel, KeyKind
+from keyhouse.api_keys.models import AccessLevel
 from keyhouse.auth.dependencies import ReadAccess
-from keyhouse.auth.principal import Scope
+from keyhouse.auth.principal import CredentialKind, Scope
 
 router = APIRouter(prefix="/api/v1", tags=["me"])
 
@@ -25,7 +25,7 @@ class CredentialRef(BaseModel):
 
     id: uuid.UUID
     name: str
-    kind: KeyKind
+    kind: CredentialKind
 
 
 class Me(BaseModel):
@@ -42,7 +42,9 @@ async def me(who: ReadAccess) -> Me:
     """The account, the credential and its effective access; answered from the principal."""
     return Me(
         account=AccountRef(id=who.account_id, name=who.account_name, slug=who.account_slug),
-        credential=CredentialRef(id=who.key_id, name=who.key_name, kind=who.key_kind),
+        credential=CredentialRef(
+            id=who.credential_id, name=who.credential_name, kind=who.credential
+        ),
         access_level=who.access,
         scopes=[scope for scope in Scope if who.allows(scope)],
     )

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from keyhouse.api_keys.models import AccessLevel, KeyKind
+from keyhouse.api_keys.models import AccessLevel
 
 
 class Scope(StrEnum):
@@ -12,6 +12,14 @@ class Scope(StrEnum):
 
     READ = "read"
     WRITE = "write"
+
+
+class CredentialKind(StrEnum):
+    """What the caller presented."""
+
+    API_KEY = "api_key"
+    MCP_CONNECTION = "mcp_connection"
+    SESSION = "session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +30,13 @@ class Principal:
     account_slug: str
     account_name: str
     access: AccessLevel
-    key_id: uuid.UUID
-    key_name: str
-    key_kind: KeyKind
+    credential: CredentialKind
+    credential_id: uuid.UUID
+    credential_name: str
+    key_id: uuid.UUID | None = None  # the backing API key; none for a browser session
+    user_id: uuid.UUID | None = None  # the person behind a connection or a session
+    user_email: str | None = None
+    is_admin: bool = False  # a signed-in admin may manage keys, connections and members
 
     def allows(self, scope: Scope) -> bool:
         """Whether this principal's effective access covers `scope`."""
@@ -33,4 +45,6 @@ class Principal:
     @property
     def actor_label(self) -> str:
         """How the audit log names this principal."""
-        return f"api key {self.key_name!r}"
+        if self.user_email is not None:
+            return self.user_email
+        return f"api key {self.credential_name!r}"
