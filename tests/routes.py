@@ -1,0 +1,50 @@
+"""The route table, walked: which routes are public and which declare read or write access."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from keyhouse.auth.dependencies import require_read, require_write
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One method of one API route and the access it declares."""
+
+    method: str
+    path: str
+    access: str  # "read", "write" or "public"
+
+    def url(self) -> str:
+        """The path with every parameter filled by a random UUID."""
+        route_path = self.path
+        while "{" in route_path:
+            start, end = route_path.index("{"), route_path.index("}")
+            route_path = route_path[:start] + str(uuid.uuid4()) + route_path[end + 1 :]
+        return route_path
+
+
+def _calls(dependant: Dependant) -> Iterator[object]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)
+
+
+def endpoints(app: FastAPI) -> list[Endpoint]:
+    """Every API route and method of the app with its declared access."""
+    found = []
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        calls = set(_calls(route.dependant))
+        access = (
+            "write" if require_write in calls else "read" if require_read in calls else "public"
+        )
+        found.extend(Endpoint(method, route.path, access) for method in sorted(route.methods or ()))
+    return found
