@@ -67,7 +67,7 @@ def running_server(settings: Settings, log_path: Path) -> Iterator[str]:
     """`keyhouse serve` on a free port, its stderr in `log_path`; yields its base URL."""
     port = free_port()
     with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own command
+        process = subprocess.Popen(
             [KEYHOUSE, "serve", "--port", str(port)],
             env=environment(settings),
             stdout=log,

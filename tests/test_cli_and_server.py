@@ -59,17 +59,19 @@ async def test_a_key_created_used_and_revoked_from_the_command_line(
     assert secret.startswith("kh_key_") and key["status"] == "active"
     log_path = tmp_path / "server.log"
     with running_server(settings, log_path) as url:
+        http = httpx.AsyncClient(base_url=url)
         auth = {"Authorization": f"Bearer {secret}"}
-        me = httpx.get(f"{url}/api/v1/me", headers=auth)
+        me = await http.get("/api/v1/me", headers=auth)
         assert me.status_code == 200
         assert me.json()["account"]["slug"] == account["slug"]
-        refused = httpx.get(f"{url}/api/v1/reps", params={"access_token": secret})
+        refused = await http.get("/api/v1/reps", params={"access_token": secret})
         assert refused.status_code == 400
         assert secret not in refused.text
         listing = cli(settings, "key", "list", "--account", account["slug"]).stdout
         assert "Nightly sync" in listing and secret[:12] in listing and secret not in listing
         cli(settings, "key", "revoke", key["id"], "--yes")
-        after = httpx.get(f"{url}/api/v1/me", headers=auth)
+        after = await http.get("/api/v1/me", headers=auth)
+        await http.aclose()
         assert after.status_code == 401
         assert after.json()["error"] == "invalid_token"
     log = log_path.read_text()
