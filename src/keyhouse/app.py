@@ -57,7 +57,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     feed = RevocationFeed(settings, database.session_class, cache)
     usage = UsageRecorder(database, settings.last_used_flush_seconds)
     app.state.database = database
-    app.state.authenticator = Authenticator(settings.secret, database, cache, feed, usage)
+    app.state.authenticator = Authenticator(
+        settings.secret, database, cache, feed, usage, mcp_resource=settings.mcp_url
+    )
     await feed.start()
     await usage.start()
     try:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     last_used_flush_seconds: float = 5.0
     log_level: str = "info"
+    access_token_seconds: int = 3600
+    refresh_token_days: int = 30
+    authorization_code_seconds: int = 120
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

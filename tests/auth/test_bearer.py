@@ -111,4 +111,4 @@ async def test_an_expired_key_is_refused_the_moment_it_expires(
     await asyncio.sleep(1.05)
     response = await client.get("/api/v1/me", headers=header)
     assert response.status_code == 401
-    assert response.json()["detail"] == "The key has expired."
+    assert response.json()["detail"] == "The credential has expired."

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.accounts.models import Account
-from keyhouse.api_keys.models import ApiKey
+from keyhouse.api_keys.models import ApiKey, KeyKind
 
 
 async def load_credential(
@@ -34,14 +34,15 @@ async def get(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID
 
 async def find_account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID | None:
     """The account a key belongs to (for operators who know only the key id)."""
-    return await session.scalar(select(ApiKey.account_id).where(ApiKey.id == key_id))
+    query = select(ApiKey.account_id).where(ApiKey.id == key_id, ApiKey.kind == KeyKind.API_KEY)
+    return await session.scalar(query)
 
 
 async def list_for_account(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[ApiKey]:
-    """The account's keys, newest first."""
+    """The account's API keys, newest first."""
     query = (
         select(ApiKey)
-        .where(ApiKey.account_id == account_id)
+        .where(ApiKey.account_id == account_id, ApiKey.kind == KeyKind.API_KEY)
         .order_by(ApiKey.created_at.desc(), ApiKey.id)
     )
     return (await session.scalars(query)).all()

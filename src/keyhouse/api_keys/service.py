@@ -25,27 +25,24 @@ async def create(
     name: str,
     access_level: AccessLevel,
     expires_in: timedelta | None = None,
-    kind: KeyKind = KeyKind.API_KEY,
 ) -> tuple[ApiKey, str]:
-    """A new key and its plaintext secret, which the caller shows once and forgets."""
+    """A new API key and its plaintext secret, which the caller shows once and forgets."""
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: give the key a name of 1 to {MAX_NAME_LENGTH} characters.")
     if expires_in is not None and expires_in <= timedelta(0):
         raise InvalidInput("expires_in: an expiry must be in the future.")
-    plaintext = tokens.generate(tokens.TokenKind.API_KEY)
-    key = ApiKey(
+    expires_at = datetime.now(UTC) + expires_in if expires_in else None
+    key, plaintext = await _insert(
+        session,
+        secret=secret,
         account_id=account_id,
         name=name,
-        kind=kind,
         access_level=access_level,
-        secret_hash=tokens.keyed_hash(secret, plaintext),
-        hint=tokens.hint(plaintext),
-        created_by_user_id=actor.user_id,
-        expires_at=datetime.now(UTC) + expires_in if expires_in else None,
+        kind=KeyKind.API_KEY,
+        created_by=actor.user_id,
+        expires_at=expires_at,
     )
-    session.add(key)
-    await session.flush()
     record(
         session,
         actor,
@@ -57,8 +54,58 @@ async def create(
     return key, plaintext
 
 
+async def create_connection_key(
+    session: AsyncSession,
+    *,
+    secret: bytes,
+    account_id: uuid.UUID,
+    user_id: uuid.UUID,
+    name: str,
+    access_level: AccessLevel,
+) -> ApiKey:
+    """The key backing an MCP connection; its secret is never used, only its lifecycle."""
+    key, _unused_secret = await _insert(
+        session,
+        secret=secret,
+        account_id=account_id,
+        name=name[:MAX_NAME_LENGTH],
+        access_level=access_level,
+        kind=KeyKind.MCP_CONNECTION,
+        created_by=user_id,
+        expires_at=None,
+    )
+    return key
+
+
+async def _insert(
+    session: AsyncSession,
+    *,
+    secret: bytes,
+    account_id: uuid.UUID,
+    name: str,
+    access_level: AccessLevel,
+    kind: KeyKind,
+    created_by: uuid.UUID | None,
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    plaintext = tokens.generate(tokens.TokenKind.API_KEY)
+    key = ApiKey(
+        account_id=account_id,
+        name=name,
+        kind=kind,
+        access_level=access_level,
+        secret_hash=tokens.keyed_hash(secret, plaintext),
+        hint=tokens.hint(plaintext),
+        created_by_user_id=created_by,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    await session.flush()
+    return key, plaintext
+
+
 async def list_keys(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[ApiKey]:
-    """Every key of the account, revoked ones included."""
+    """Every API key of the account, revoked ones included (connection keys are not listed)."""
     return await repository.list_for_account(session, account_id=account_id)
 
 
@@ -71,8 +118,7 @@ async def revoke(
         raise NotFound("API key")
     if key.revoked_at is not None:
         return key
-    key.revoked_at = datetime.now(UTC)
-    await revocation.announce(session, {key.id})
+    await mark_revoked(session, key)
     record(
         session,
         actor,
@@ -82,6 +128,12 @@ async def revoke(
         details={"name": key.name, "access_level": key.access_level.value, "hint": key.hint},
     )
     return key
+
+
+async def mark_revoked(session: AsyncSession, key: ApiKey) -> None:
+    """Revoke `key` in this transaction; every instance refuses it once the transaction commits."""
+    key.revoked_at = datetime.now(UTC)
+    await revocation.announce(session, {key.id})
 
 
 async def account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID:

@@ -1,18 +1,27 @@
 """The one choke point: an `Authorization` header becomes a Principal, or an RFC 6750 error."""
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 
-from keyhouse.api_keys.repository import load_credential
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from keyhouse.api_keys.usage import UsageRecorder
+from keyhouse.auth import credentials
 from keyhouse.auth.credential_cache import CachedCredential, CredentialCache
-from keyhouse.auth.principal import CredentialKind, Principal, Scope
+from keyhouse.auth.principal import Principal, Scope
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit import tokens
+from keyhouse.kit.tokens import TokenKind
 
 REALM = 'Bearer realm="keyhouse"'
+REST_CREDENTIALS = frozenset({TokenKind.API_KEY})
+MCP_CREDENTIALS = frozenset({TokenKind.API_KEY, TokenKind.ACCESS_TOKEN})
+
+Loader = Callable[[AsyncSession, str, datetime], Awaitable[CachedCredential | None]]
 
 
 class BearerError(KeyhouseError):
@@ -26,19 +35,14 @@ class BearerError(KeyhouseError):
 
 def missing_credentials() -> BearerError:
     """401 without an error code, as RFC 6750 §3.1 asks when no credential was sent."""
-    return BearerError(
-        401, "unauthorized", "Send an API key as `Authorization: Bearer <key>`.", REALM
-    )
+    detail = "Send an API key as `Authorization: Bearer <key>`."
+    return BearerError(401, "unauthorized", detail, REALM)
 
 
 def invalid_token(detail: str) -> BearerError:
     """401 invalid_token: unknown, malformed, revoked or expired."""
-    return BearerError(
-        401,
-        "invalid_token",
-        detail,
-        f'{REALM}, error="invalid_token", error_description="{detail}"',
-    )
+    challenge = f'{REALM}, error="invalid_token", error_description="{detail}"'
+    return BearerError(401, "invalid_token", detail, challenge)
 
 
 def invalid_request(detail: str) -> BearerError:
@@ -67,54 +71,54 @@ class Authenticator:
         cache: CredentialCache,
         feed: RevocationFeed,
         usage: UsageRecorder,
+        *,
+        mcp_resource: str,
     ) -> None:
         self._secret = secret
         self._database = database
         self._cache = cache
         self._feed = feed
         self._usage = usage
+        self._loaders: dict[TokenKind, Loader] = {
+            TokenKind.API_KEY: credentials.load_api_key,
+            TokenKind.ACCESS_TOKEN: partial(credentials.load_access_token, resource=mcp_resource),
+        }
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(
+        self, authorization: str | None, *, accept: frozenset[TokenKind] = REST_CREDENTIALS
+    ) -> Principal:
         """The principal behind an `Authorization` header value."""
         token = bearer_token(authorization)
-        if tokens.parse_kind(token) is not tokens.TokenKind.API_KEY:
-            raise invalid_token("The key is malformed or mistyped.")
-        secret_hash = tokens.keyed_hash(self._secret, token)
-        credential = await self._lookup(secret_hash)
+        kind = tokens.parse_kind(token)
+        if kind is None:
+            raise invalid_token("The credential is malformed or mistyped.")
+        if kind not in accept:
+            raise invalid_token(_wrong_place(kind))
+        credential = await self._lookup(kind, tokens.keyed_hash(self._secret, token))
         if credential.expires_at is not None and credential.expires_at <= time.time():
-            raise invalid_token("The key has expired.")
+            raise invalid_token("The credential has expired.")
         if credential.principal.key_id is not None:
             self._usage.touch(credential.principal.key_id)
         return credential.principal
 
-    async def _lookup(self, secret_hash: str) -> CachedCredential:
+    async def _lookup(self, kind: TokenKind, secret_hash: str) -> CachedCredential:
         trusted = self._feed.cache_is_trusted()
         if trusted and (cached := self._cache.get(secret_hash)) is not None:
             return cached
         generation = self._cache.generation
         async with self._database.sessions() as session:
-            loaded = await load_credential(session, secret_hash=secret_hash)
-        if loaded is None:
-            raise invalid_token("The key is unknown or has been revoked.")
-        key, account = loaded
-        if not key.is_usable(datetime.now(UTC)):
-            raise invalid_token("The key has been revoked or has expired.")
-        credential = CachedCredential(
-            principal=Principal(
-                account_id=account.id,
-                account_slug=account.slug,
-                account_name=account.name,
-                access=key.access_level,
-                credential=CredentialKind.API_KEY,
-                credential_id=key.id,
-                credential_name=key.name,
-                key_id=key.id,
-            ),
-            expires_at=key.expires_at.timestamp() if key.expires_at else None,
-        )
+            credential = await self._loaders[kind](session, secret_hash, datetime.now(UTC))
+        if credential is None:
+            raise invalid_token("The credential is unknown, revoked or expired.")
         if trusted:
             self._cache.put(secret_hash, credential, generation)
         return credential
+
+
+def _wrong_place(kind: TokenKind) -> str:
+    if kind is TokenKind.ACCESS_TOKEN:
+        return "OAuth access tokens work only on the MCP server; use an API key here."
+    return "This kind of token cannot authenticate a request."
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -28,7 +28,7 @@ class CredentialCache:
         self.generation = 0
         self._max_entries = max_entries
         self._by_hash: dict[str, CachedCredential] = {}
-        self._hash_by_key: dict[uuid.UUID, str] = {}
+        self._hashes_by_key: dict[uuid.UUID, set[str]] = {}
 
     def get(self, secret_hash: str) -> CachedCredential | None:
         """The cached credential for this hash, if any."""
@@ -42,21 +42,20 @@ class CredentialCache:
             self.clear()
         self._by_hash[secret_hash] = credential
         if credential.principal.key_id is not None:
-            self._hash_by_key[credential.principal.key_id] = secret_hash
+            self._hashes_by_key.setdefault(credential.principal.key_id, set()).add(secret_hash)
 
     def forget(self, key_ids: set[uuid.UUID]) -> None:
-        """Drop every credential of these keys."""
+        """Drop every credential of these keys (a connection's tokens all share its key)."""
         self.generation += 1
         for key_id in key_ids:
-            secret_hash = self._hash_by_key.pop(key_id, None)
-            if secret_hash is not None:
+            for secret_hash in self._hashes_by_key.pop(key_id, ()):
                 self._by_hash.pop(secret_hash, None)
 
     def clear(self) -> None:
         """Drop everything (used when invalidations may have been missed)."""
         self.generation += 1
         self._by_hash.clear()
-        self._hash_by_key.clear()
+        self._hashes_by_key.clear()
 
     def __len__(self) -> int:
         return len(self._by_hash)

@@ -37,6 +37,7 @@ class Principal:
     user_id: uuid.UUID | None = None  # the person behind a connection or a session
     user_email: str | None = None
     is_admin: bool = False  # a signed-in admin may manage keys, connections and members
+    role_allows_write: bool = False  # a connection's user could grant full access (scope challenge)
 
     def allows(self, scope: Scope) -> bool:
         """Whether this principal's effective access covers `scope`."""

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.accounts.models import Account
 from keyhouse.audit.service import Actor, record
+from keyhouse.connections import service as connections
 from keyhouse.errors import Conflict, InvalidInput, NotFound
 from keyhouse.kit.passwords import hash_password
 from keyhouse.users import repository
@@ -72,6 +73,7 @@ async def set_role(session: AsyncSession, actor: Actor, *, user: User, role: Rol
     if role == Role.MEMBER:
         await _keep_an_admin(session, user)
     previous, user.role = user.role, role
+    await connections.recheck_user(session, user=user)
     record(
         session,
         actor,
@@ -89,6 +91,7 @@ async def deactivate(session: AsyncSession, actor: Actor, *, user: User) -> User
         return user
     await _keep_an_admin(session, user)
     user.active = False
+    await connections.end_for_user(session, actor, user=user)
     record(
         session,
         actor,
