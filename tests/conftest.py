@@ -19,6 +19,7 @@ from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database, upgrade_to_head
 
+BASE_URL = "http://127.0.0.1:8000"  # the default public origin, which /mcp accepts as Host
 POSTGRES_ADMIN_DSN = os.environ.get(
     "KEYHOUSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -73,17 +74,28 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan running (database, cache, revocation feed)."""
+    """The app with its lifespan running (database, cache, revocation feed, MCP sessions)."""
     application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # One task enters and exits the lifespan: its task groups demand it.
+        async with application.router.lifespan_context(application):
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await started.wait()
+    yield application
+    stopping.set()
+    await task
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app through ASGI."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from keyhouse import logs
 from keyhouse.api_keys.usage import UsageRecorder
@@ -21,6 +22,10 @@ from keyhouse.crm_accounts import endpoints as crm_accounts
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit
+from keyhouse.mcp.server import McpEndpoint, build_server
+from keyhouse.oauth import endpoints as oauth
+from keyhouse.oauth.client_metadata import ClientMetadataDocuments
+from keyhouse.oauth.provider import KeyhouseProvider
 from keyhouse.reps import endpoints as reps
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -39,11 +44,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=_lifespan,
     )
+    database = Database(settings)
+    cache = CredentialCache()
     app.state.settings = settings
+    app.state.database = database
+    app.state.revocations = RevocationFeed(settings, database.session_class, cache)
+    app.state.usage = UsageRecorder(database, settings.last_used_flush_seconds)
+    app.state.authenticator = Authenticator(
+        settings.secret,
+        database,
+        cache,
+        app.state.revocations,
+        app.state.usage,
+        mcp_resource=settings.mcp_url,
+    )
+    app.state.mcp = build_server()
     _add_error_handlers(app)
     for module in (me, reps, crm_accounts):
         app.include_router(module.router)
     _add_health(app)
+    provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
+    app.router.routes.extend(oauth.routes(settings, provider))
+    mcp_endpoint = McpEndpoint(settings, app.state.mcp)
+    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
@@ -51,23 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    database = Database(settings)
-    cache = CredentialCache()
-    feed = RevocationFeed(settings, database.session_class, cache)
-    usage = UsageRecorder(database, settings.last_used_flush_seconds)
-    app.state.database = database
-    app.state.authenticator = Authenticator(
-        settings.secret, database, cache, feed, usage, mcp_resource=settings.mcp_url
-    )
-    await feed.start()
-    await usage.start()
+    state = app.state
+    await state.revocations.start()
+    await state.usage.start()
     try:
-        yield
+        async with state.mcp.session_manager.run():
+            yield
     finally:
-        await usage.stop()
-        await feed.stop()
-        await database.dispose()
+        await state.usage.stop()
+        await state.revocations.stop()
+        await state.database.dispose()
 
 
 def _add_health(app: FastAPI) -> None:

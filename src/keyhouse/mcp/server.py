@@ -1,0 +1,166 @@
+"""The remote MCP server at /mcp: the official SDK's MCPServer and Streamable HTTP transport.
+
+Around the SDK we keep only what it cannot know: the credential check (our one
+authenticator, RFC 6750 challenges carrying `resource_metadata`), the HTTP 403 scope
+challenge for a write tool, and hiding tools a connection may not call.
+"""
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import ListToolsResult
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope, Send
+
+from keyhouse.auth.authenticator import (
+    MCP_CREDENTIALS,
+    Authenticator,
+    BearerError,
+    insufficient_scope,
+    invalid_request,
+)
+from keyhouse.auth.principal import Principal
+from keyhouse.auth.principal import Scope as AccessScope
+from keyhouse.config import Settings
+from keyhouse.mcp import tools
+from keyhouse.mcp.access import PRINCIPAL_KEY, principal_of
+from keyhouse.oauth.metadata import resource_metadata_url
+
+INSTRUCTIONS = (
+    "Keyhouse is a RevOps workspace: reps, the accounts they own, target books and account "
+    "distributions. Start with who_am_i to see the account and whether you may change data."
+)
+
+
+class HideForbiddenTools:
+    """Server middleware: `tools/list` shows a connection only the tools it may call."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
+        result = await call_next(ctx)
+        if ctx.method != "tools/list" or not isinstance(result, ListToolsResult):
+            return result
+        principal = principal_of(ctx.request)
+        if principal is None or principal.allows(AccessScope.WRITE):
+            return result
+        visible = [tool for tool in result.tools if tool.name not in tools.WRITE_TOOLS]
+        return result.model_copy(update={"tools": visible})
+
+
+def build_server() -> MCPServer:
+    """The MCP server with every Keyhouse tool."""
+    server: MCPServer = MCPServer(
+        name="keyhouse",
+        title="Keyhouse",
+        instructions=INSTRUCTIONS,
+        middleware=[HideForbiddenTools()],
+    )
+    tools.register(server)
+    return server
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Host and Origin checks: the public host, plus loopback for local clients."""
+    public = urlsplit(settings.base_url)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[public.netloc, "127.0.0.1:*", "localhost:*", "[::1]:*"],
+        allowed_origins=[
+            f"{public.scheme}://{public.netloc}",
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+        ],
+    )
+
+
+class McpEndpoint:
+    """ASGI app for /mcp: authenticate, challenge, then hand over to the SDK's transport."""
+
+    def __init__(self, settings: Settings, server: MCPServer) -> None:
+        server.streamable_http_app(
+            stateless_http=True, json_response=True, transport_security=transport_security(settings)
+        )
+        self._transport = StreamableHTTPASGIApp(server.session_manager)
+        self._metadata_url = resource_metadata_url(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authenticator: Authenticator = scope["app"].state.authenticator
+        headers = Headers(scope=scope)
+        try:
+            if b"access_token=" in scope.get("query_string", b""):
+                raise invalid_request("Send the token in the Authorization header, not the URL.")
+            principal = await authenticator.authenticate(
+                headers.get("authorization"), accept=MCP_CREDENTIALS
+            )
+            body = await _read_body(receive) if scope["method"] == "POST" else b""
+            _challenge_write(principal, body)
+        except BearerError as error:
+            await self._refuse(send, error)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self._transport(scope, _replay(body, receive), send)
+
+    async def _refuse(self, send: Send, error: BearerError) -> None:
+        challenge = (
+            error.headers["WWW-Authenticate"] + f', resource_metadata="{self._metadata_url}"'
+        )
+        if error.status == 401 and "error=" not in challenge:
+            challenge += ', scope="read"'
+        payload = json.dumps({"error": error.code, "detail": error.detail}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": error.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", challenge.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _challenge_write(principal: Principal, body: bytes) -> None:
+    """403 insufficient_scope for a write tool, when the user's role could grant full access.
+
+    Otherwise the call goes through and the tool answers with an error that says who can
+    grant full access: a challenge the user can never satisfy would loop forever.
+    """
+    if principal.allows(AccessScope.WRITE) or not principal.role_allows_write:
+        return
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return
+    params = message.get("params")
+    if isinstance(params, dict) and params.get("name") in tools.WRITE_TOOLS:
+        raise insufficient_scope(AccessScope.WRITE)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

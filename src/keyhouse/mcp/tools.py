@@ -1,0 +1,192 @@
+"""MCP tools: thin calls into the same services as the REST API.
+
+Every tool declares read or write through its annotations; `WRITE_TOOLS` is derived from
+them, and write tools are hidden from, and refused to, callers without full access.
+"""
+
+import uuid
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.api_keys.models import AccessLevel
+from keyhouse.auth.principal import CredentialKind, Principal, Scope
+from keyhouse.crm_accounts import service as crm_accounts
+from keyhouse.crm_accounts.repository import CrmAccountFilters
+from keyhouse.crm_accounts.schemas import CrmAccountOut, CrmAccountUpdate
+from keyhouse.kit.pagination import Page, PageRequest, decode_cursor, make_page
+from keyhouse.mcp.access import call
+from keyhouse.reps import service as reps
+from keyhouse.reps.schemas import RepOut
+
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+UPDATE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+Limit = Annotated[int, Field(ge=1, le=100, description="How many results to return (1-100).")]
+Cursor = Annotated[
+    str | None, Field(description="`next_cursor` from the previous page; omit for the first page.")
+]
+
+
+class WhoAmI(BaseModel):
+    """Who this connection acts for and what it may do."""
+
+    account_name: str
+    account_slug: str
+    user_email: str | None
+    client: str | None
+    credential: CredentialKind
+    access_level: AccessLevel
+    can_change_data: bool
+
+
+def _page(cursor: str | None, limit: int) -> PageRequest:
+    return PageRequest(
+        after=decode_cursor(cursor) if cursor else None, updated_since=None, limit=limit
+    )
+
+
+async def who_am_i(ctx: Context) -> WhoAmI:
+    """Who you are acting for: the account, the user, the assistant, and your access level."""
+
+    async def work(_session: AsyncSession, who: Principal) -> WhoAmI:
+        is_connection = who.credential is CredentialKind.MCP_CONNECTION
+        return WhoAmI(
+            account_name=who.account_name,
+            account_slug=who.account_slug,
+            user_email=who.user_email,
+            client=who.credential_name if is_connection else None,
+            credential=who.credential,
+            access_level=who.access,
+            can_change_data=who.allows(Scope.WRITE),
+        )
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def search_accounts(
+    ctx: Context,
+    query: Annotated[str | None, Field(description="Text the account name contains.")] = None,
+    industry: Annotated[str | None, Field(description="Exact industry, e.g. Software.")] = None,
+    region: Annotated[str | None, Field(description="Exact region, e.g. EMEA or NA-East.")] = None,
+    tier: Annotated[int | None, Field(ge=1, le=5, description="Tier 1 (best) to 5.")] = None,
+    min_fit_score: Annotated[int | None, Field(ge=0, le=100)] = None,
+    in_pool: Annotated[bool | None, Field(description="true: only unowned accounts.")] = None,
+    owner_rep_id: Annotated[
+        uuid.UUID | None, Field(description="Only this rep's accounts.")
+    ] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> Page[CrmAccountOut]:
+    """Search the workspace's accounts (companies) by name, industry, region, tier, fit or owner."""
+    filters = CrmAccountFilters(
+        owner_rep_id=owner_rep_id,
+        in_pool=in_pool,
+        industry=industry,
+        region=region,
+        tier=tier,
+        min_fit_score=min_fit_score,
+        search=query,
+    )
+    page = _page(cursor, limit)
+
+    async def work(session: AsyncSession, who: Principal) -> Page[CrmAccountOut]:
+        rows = await crm_accounts.list_accounts(session, who, page=page, filters=filters)
+        return make_page(list(rows), page, CrmAccountOut)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def get_account(ctx: Context, account_id: uuid.UUID) -> CrmAccountOut:
+    """One account (company) by id, with its owner rep, fit score, tier and last activity."""
+
+    async def work(session: AsyncSession, who: Principal) -> CrmAccountOut:
+        found = await crm_accounts.get(session, who, crm_account_id=account_id)
+        return CrmAccountOut.model_validate(found)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def list_reps(
+    ctx: Context,
+    active: Annotated[bool | None, Field(description="true: only active reps.")] = None,
+    query: Annotated[str | None, Field(description="Text the rep's name contains.")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[RepOut]:
+    """List the sales reps of the workspace."""
+    page = _page(cursor, limit)
+
+    async def work(session: AsyncSession, who: Principal) -> Page[RepOut]:
+        rows = await reps.list_reps(session, who, page=page, active=active, search=query)
+        return make_page(list(rows), page, RepOut)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def get_rep_book(
+    ctx: Context, rep_id: uuid.UUID, limit: Limit = 50, cursor: Cursor = None
+) -> Page[CrmAccountOut]:
+    """A rep's book of business: the accounts the rep owns."""
+    page = _page(cursor, limit)
+
+    async def work(session: AsyncSession, who: Principal) -> Page[CrmAccountOut]:
+        await reps.get(session, who, rep_id=rep_id)
+        filters = CrmAccountFilters(owner_rep_id=rep_id)
+        rows = await crm_accounts.list_accounts(session, who, page=page, filters=filters)
+        return make_page(list(rows), page, CrmAccountOut)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def update_account(
+    ctx: Context,
+    account_id: uuid.UUID,
+    owner_rep_id: Annotated[
+        uuid.UUID | None, Field(description="New owner rep; null returns it to the pool.")
+    ] = None,
+    clear_owner: Annotated[
+        bool, Field(description="true: return the account to the pool.")
+    ] = False,
+    tier: Annotated[int | None, Field(ge=1, le=5)] = None,
+    fit_score: Annotated[int | None, Field(ge=0, le=100)] = None,
+    last_activity_at: AwareDatetime | None = None,
+) -> CrmAccountOut:
+    """Change an account's owner rep or its tier, fit score or last activity. Needs full access."""
+    changes: dict[str, object] = {
+        name: value
+        for name, value in {
+            "owner_rep_id": owner_rep_id,
+            "tier": tier,
+            "fit_score": fit_score,
+            "last_activity_at": last_activity_at,
+        }.items()
+        if value is not None
+    }
+    if clear_owner:
+        changes["owner_rep_id"] = None
+    data = CrmAccountUpdate.model_validate(changes)
+
+    async def work(session: AsyncSession, who: Principal) -> CrmAccountOut:
+        updated = await crm_accounts.update(session, who, crm_account_id=account_id, data=data)
+        return CrmAccountOut.model_validate(updated)
+
+    return await call(ctx, Scope.WRITE, work)
+
+
+READ_TOOLS = (who_am_i, search_accounts, get_account, list_reps, get_rep_book)
+WRITE_TOOL_HINTS = ((update_account, UPDATE),)
+WRITE_TOOLS = frozenset(function.__name__ for function, _ in WRITE_TOOL_HINTS)
+
+
+def register(server: MCPServer) -> None:
+    """Add every tool to `server`, read tools and write tools alike."""
+    for function in READ_TOOLS:
+        server.tool(annotations=READ)(function)
+    for function, annotations in WRITE_TOOL_HINTS:
+        server.tool(annotations=annotations)(function)
