@@ -13,13 +13,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database, upgrade_to_head
 
-BASE_URL = "http://127.0.0.1:8000"  # the default public origin, which /mcp accepts as Host
 POSTGRES_ADMIN_DSN = os.environ.get(
     "KEYHOUSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -95,8 +95,24 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app through ASGI."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+    base_url = app.state.settings.base_url
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """The app served by uvicorn on 127.0.0.1 at its base URL, for real HTTP clients."""
+    settings: Settings = app.state.settings
+    port = int(settings.base_url.rsplit(":", 1)[1])
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+        await asyncio.sleep(0.02)
+    yield settings.base_url
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from keyhouse.config import Settings
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.db import Database
 from keyhouse.reps.models import Rep
-from keyhouse.users.models import User
+from keyhouse.users import service as users
+from keyhouse.users.models import Role, User
 
 
 @dataclass
@@ -60,6 +61,21 @@ async def make_tenant(database: Database, settings: Settings) -> Tenant:
     _, read_key = await make_key(database, settings, account, AccessLevel.READ_ONLY)
     _, write_key = await make_key(database, settings, account, AccessLevel.FULL_ACCESS)
     return Tenant(account=account, admin=admin, read_key=read_key, write_key=write_key)
+
+
+async def make_user(
+    database: Database, account: Account, role: Role = Role.MEMBER, password: str | None = None
+) -> User:
+    """Another user of `account`."""
+    async with database.transaction() as session:
+        return await users.add(
+            session,
+            COMMAND_LINE,
+            account=account,
+            email=f"{unique('user')}@example.com",
+            role=role,
+            password=password,
+        )
 
 
 async def make_key(

@@ -13,7 +13,6 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import ListToolsResult
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
@@ -42,13 +41,15 @@ class HideForbiddenTools:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
         result = await call_next(ctx)
-        if ctx.method != "tools/list" or not isinstance(result, ListToolsResult):
-            return result
+        if ctx.method != "tools/list" or not isinstance(result, dict):
+            return result  # the chain carries results in their wire form
         principal = principal_of(ctx.request)
         if principal is None or principal.allows(AccessScope.WRITE):
             return result
-        visible = [tool for tool in result.tools if tool.name not in tools.WRITE_TOOLS]
-        return result.model_copy(update={"tools": visible})
+        visible = [
+            tool for tool in result.get("tools", []) if tool.get("name") not in tools.WRITE_TOOLS
+        ]
+        return {**result, "tools": visible}
 
 
 def build_server() -> MCPServer:

@@ -1,6 +1,6 @@
 """The authorization server's routes: discovery, and the SDK's handlers under /oauth.
 
-The SDK's register/authorize/token/revoke handlers do the protocol work; around them we add
+The SDK's register/authorize/token handlers do the protocol work; around them we add
 CORS where browsers call, `iss` on every redirect to the client (RFC 9207), and the RFC 8707
 check that a token request names only our MCP resource.
 """
@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mcp.server.auth.handlers.authorize import AuthorizationHandler
 from mcp.server.auth.handlers.register import RegistrationHandler
-from mcp.server.auth.handlers.revoke import RevocationHandler
 from mcp.server.auth.handlers.token import TokenHandler
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.settings import ClientRegistrationOptions
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -76,6 +76,33 @@ def _only_our_resource(handler: Handler, settings: Settings) -> Handler:
     return handle
 
 
+def _revocation(provider: KeyhouseProvider, clients: ClientAuthenticator) -> Handler:
+    """RFC 7009 revocation, only of the calling client's own tokens.
+
+    Hand-written: the SDK's handler requires a `client_secret` field even from public
+    clients (those registered with `none`), so it refuses nearly every assistant.
+    """
+
+    async def handle(request: Request) -> Response:
+        try:
+            client = await clients.authenticate_request(request)
+        except AuthenticationError as error:
+            body = {"error": "invalid_client", "error_description": error.message}
+            return JSONResponse(body, status_code=401, headers=NO_STORE)
+        token = (await request.form()).get("token")
+        if not isinstance(token, str) or not token:
+            body = {"error": "invalid_request", "error_description": "token is required"}
+            return JSONResponse(body, status_code=400, headers=NO_STORE)
+        found = await provider.load_access_token(token) or await provider.load_refresh_token(
+            client, token
+        )
+        if found is not None and found.client_id == client.client_id:
+            await provider.revoke_token(found)
+        return Response(status_code=200, headers=NO_STORE)
+
+    return handle
+
+
 def routes(settings: Settings, provider: KeyhouseProvider) -> list[BaseRoute]:
     """Every route of the authorization server and of resource discovery."""
     clients = HashedSecretClientAuthenticator(provider, settings.secret)
@@ -101,11 +128,11 @@ def routes(settings: Settings, provider: KeyhouseProvider) -> list[BaseRoute]:
             _cors(request_response(registration.handle)),
             methods=["POST", "OPTIONS"],
         ),
-        Route("/oauth/authorize", request_response(authorize), methods=["GET", "POST"]),
+        Route("/oauth/authorize", authorize, methods=["GET", "POST"]),
         Route("/oauth/token", _cors(request_response(token)), methods=["POST", "OPTIONS"]),
         Route(
             "/oauth/revoke",
-            _cors(request_response(RevocationHandler(provider, clients).handle)),
+            _cors(request_response(_revocation(provider, clients))),
             methods=["POST", "OPTIONS"],
         ),
     ]
