@@ -14,7 +14,7 @@ run: $(STAMP)
 test: lint test-sqlite test-postgresql
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench migrations && $(VENV)/bin/ruff format --check src tests bench migrations && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check src tests bench migrations examples && $(VENV)/bin/ruff format --check src tests bench migrations examples && $(VENV)/bin/mypy
 
 test-sqlite: $(STAMP)
 	KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest
