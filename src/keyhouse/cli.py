@@ -25,6 +25,7 @@ from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import ConfigurationError, Settings
+from keyhouse.connections import service as connections
 from keyhouse.db import Database, upgrade_to_head
 from keyhouse.errors import KeyhouseError
 from keyhouse.users import service as users
@@ -38,10 +39,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts (workspaces).", no_args_is_help=True)
 user_app = typer.Typer(help="Users of an account.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+connection_app = typer.Typer(help="MCP connections of AI assistants.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
+app.add_typer(connection_app, name="connection")
 
 console = Console()
 errors = Console(stderr=True)
@@ -363,3 +366,50 @@ def key_revoke(
 
     key = _run(work)
     console.print(f"Revoked key [bold]{key.name}[/bold] ({key.hint}…).")
+
+
+@connection_app.command("list")
+def connection_list(account: AccountOption) -> None:
+    """List an account's MCP connections with their access now."""
+
+    async def work(session: AsyncSession) -> Any:
+        target = await accounts.resolve(session, id_or_slug=account)
+        return await connections.list_connections(session, account_id=target.id)
+
+    table = Table("ID", "User", "Assistant", "Access", "Connected", "Last used", "Status")
+    for view in _run(work):
+        connection = view.connection
+        access = view.effective_access.value + (" (capped)" if view.is_capped else "")
+        status = "active" if connection.revoked_at is None else connection.revoked_reason or "ended"
+        table.add_row(
+            str(connection.id),
+            view.user.email,
+            connection.client_name,
+            access,
+            _when(connection.created_at),
+            _when(view.key.last_used_at),
+            status,
+        )
+    console.print(table)
+
+
+@connection_app.command("disconnect")
+def connection_disconnect(
+    connection_id: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Disconnect an assistant: its key and tokens stop working before this returns."""
+    try:
+        parsed = uuid.UUID(connection_id)
+    except ValueError as error:
+        raise typer.BadParameter("CONNECTION_ID is the id `connection list` shows.") from error
+    if not yes:
+        typer.confirm(
+            f"Disconnect {parsed}? The assistant must reconnect to regain access", abort=True
+        )
+
+    async def work(session: AsyncSession) -> Any:
+        return await connections.disconnect_by_id(session, COMMAND_LINE, connection_id=parsed)
+
+    connection = _run(work)
+    console.print(f"Disconnected [bold]{connection.client_name}[/bold] ({connection.id}).")

@@ -118,6 +118,17 @@ async def disconnect(
     return connection
 
 
+async def disconnect_by_id(
+    session: AsyncSession, actor: Actor, *, connection_id: uuid.UUID
+) -> Connection:
+    """Disconnect by id alone, for an operator at the command line."""
+    connection = await repository.get_by_id(session, connection_id=connection_id)
+    if connection is None:
+        raise NotFound("connection")
+    await _end(session, actor, connection, reason="disconnected")
+    return connection
+
+
 async def end(
     session: AsyncSession, actor: Actor, *, connection_id: uuid.UUID, reason: str
 ) -> None:
