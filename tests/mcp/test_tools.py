@@ -1,5 +1,7 @@
 """MCP tools through the official SDK client over real HTTP: access is what was allowed."""
 
+from importlib.metadata import version
+
 import httpx
 import pytest
 from mcp.client.client import Client
@@ -42,6 +44,16 @@ async def test_who_am_i_over_both_protocol_eras(
     assert who["user_email"] == tenant.admin.email
     assert who["client"] == "Test Assistant"
     assert (who["access_level"], who["can_change_data"]) == ("full_access", True)
+
+
+async def test_the_server_names_itself_and_its_version(
+    live_server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    async with mcp_client(live_server, tenant.read_key) as mcp:
+        info = mcp.server_info
+    assert info is not None
+    assert (info.name, info.title, info.version) == ("keyhouse", "Keyhouse", version("keyhouse"))
 
 
 async def test_an_api_key_works_on_mcp_too(

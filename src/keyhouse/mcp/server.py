@@ -6,6 +6,7 @@ challenge for a write tool, and hiding tools a connection may not call.
 """
 
 import json
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,6 +58,7 @@ def build_server() -> MCPServer:
     server: MCPServer = MCPServer(
         name="keyhouse",
         title="Keyhouse",
+        version=version("keyhouse"),
         instructions=INSTRUCTIONS,
         middleware=[HideForbiddenTools()],
     )
