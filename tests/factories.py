@@ -14,7 +14,8 @@ from keyhouse.config import Settings
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.db import Database
 from keyhouse.reps.models import Rep
-from keyhouse.users.models import User
+from keyhouse.users import service as users
+from keyhouse.users.models import Role, User
 
 
 @dataclass
@@ -109,3 +110,20 @@ async def make_crm_account(database: Database, account: Account, **fields: Any) 
         )
         session.add(crm_account)
     return crm_account
+
+
+async def make_user(
+    database: Database, account: Account, role: Role, *, password: str | None = None
+) -> tuple[User, str]:
+    """A user of `account` with a password, and that password."""
+    password = password or f"pw-{secrets.token_hex(8)}"
+    async with database.transaction() as session:
+        user = await users.add(
+            session,
+            COMMAND_LINE,
+            account=account,
+            email=f"{unique(role.value)}@example.com",
+            role=role,
+            password=password,
+        )
+    return user, password

@@ -6,6 +6,17 @@ from keyhouse.audit.models import AuditEvent
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.kit.orm import Base
 from keyhouse.reps.models import Rep
-from keyhouse.users.models import User
+from keyhouse.users.models import Invitation, User
+from keyhouse.web.models import WebSession
 
-__all__ = ["Account", "ApiKey", "AuditEvent", "Base", "CrmAccount", "Rep", "User"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "CrmAccount",
+    "Invitation",
+    "Rep",
+    "User",
+    "WebSession",
+]
