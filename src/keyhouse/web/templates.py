@@ -2,10 +2,11 @@
 
 Pages extend `base.html` and fill its `title` and `content` blocks. Every template sees
 `principal` (the signed-in Principal or None), `csrf_token` (put it in each form as the hidden
-input `csrf_token`), `settings`, and the filters `when` (a timestamp for people) and `details`.
+input `csrf_token`), `settings`, the filters `when` (a timestamp for people), `ago` and
+`details`, and the macro `moment` in `_macros.html`.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 def when(moment: datetime | None, empty: str = "—") -> str:
     """`2026-11-27 14:03 UTC`, or `empty` for no time at all."""
     return empty if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words: `just now`, `5 min ago`, `3 h ago`, `12 days ago`."""
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days > 1 else ''} ago" if days < 60 else f"{moment:%Y-%m-%d}"
 
 
 def details(values: dict[str, Any]) -> str:
@@ -41,6 +55,7 @@ def _page_context(request: Request) -> dict[str, Any]:
 templates = Jinja2Templates(directory=TEMPLATE_DIR, context_processors=[_page_context])
 templates.env.filters["when"] = when
 templates.env.filters["details"] = details
+templates.env.filters["ago"] = ago
 
 
 async def render(
