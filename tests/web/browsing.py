@@ -11,10 +11,12 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @asynccontextmanager
-async def new_client(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
-    """Another browser (its own cookies), optionally from another client address."""
+async def new_client(
+    app: FastAPI, address: str = "127.0.0.1", origin: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another browser (its own cookies), optionally from another address or origin."""
     transport = httpx.ASGITransport(app=app, client=(address, 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
         yield client
 
 

@@ -201,9 +201,11 @@ async def test_pages_carry_security_headers_and_are_never_cached(
     assert response.headers["cache-control"] == "no-store"
 
 
-async def test_the_session_api_other_pages_build_on(database: Database, settings: Settings) -> None:
+async def test_the_session_api_other_pages_build_on_behind_https(
+    database: Database, settings: Settings
+) -> None:
     tenant = await make_tenant(database, settings)
-    application = create_app(settings)
+    application = create_app(settings.model_copy(update={"base_url": "https://testserver"}))
 
     @application.post("/probe")
     async def probe(request: Request) -> dict[str, str | None]:
@@ -212,9 +214,39 @@ async def test_the_session_api_other_pages_build_on(database: Database, settings
         await sessions.check_csrf(request, str(form.get("csrf_token", "")))
         return {"email": user.email if user else None, "token": sessions.csrf_token(request)}
 
-    async with application.router.lifespan_context(application), new_client(application) as web:
-        csrf = await sign_in(web, tenant.admin.email, "correct horse battery")
+    async with (
+        application.router.lifespan_context(application),
+        new_client(application, origin="https://testserver") as web,
+    ):
+        form = await web.get("/login")
+        signed_in = await web.post(
+            "/login",
+            data={
+                "email": tenant.admin.email,
+                "password": "correct horse battery",
+                "csrf_token": csrf_of(form.text),
+            },
+        )
+        assert "Secure" in signed_in.headers["set-cookie"]
+        csrf = csrf_of((await web.get("/")).text)
         answer = await web.post("/probe", data={"csrf_token": csrf})
         assert answer.json() == {"email": tenant.admin.email, "token": csrf}
         refused = await web.post("/probe", data={"csrf_token": "nope"})
         assert refused.status_code == 403 and refused.json()["error"] == "csrf_failed"
+
+
+async def test_signing_in_again_replaces_the_browsers_session(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    csrf = await sign_in(client, tenant.admin.email, "correct horse battery")
+    again = await client.post(
+        "/login",
+        data={"email": tenant.admin.email, "password": "correct horse battery", "csrf_token": csrf},
+    )
+    assert again.status_code == 303
+    async with database.sessions() as session:
+        rows = await session.scalars(
+            select(WebSession).where(WebSession.user_id == tenant.admin.id)
+        )
+        assert len(list(rows)) == 1

@@ -139,6 +139,9 @@ async def sign_in(request: Request, response: Response, db: AsyncSession, user: 
     lifetime = timedelta(days=settings.session_max_days)
     idle = timedelta(hours=settings.session_idle_hours)
     await repository.remove_stale(db, user_id=user.id, idle_before=now - idle, now=now)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # signing in again in this browser replaces its session
+        await repository.remove(db, token_hash=tokens.keyed_hash(settings.secret, previous))
     token = secrets.token_urlsafe(32)
     repository.add(
         db,
