@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from keyhouse import logs
 from keyhouse.audit.models import AuditEvent
 from keyhouse.config import Settings
 from keyhouse.db import Database
@@ -66,6 +67,7 @@ async def test_an_invite_link_is_shown_once_and_works_once(
     token = url.rsplit("/", 1)[1]
     assert url.startswith(settings.base_url + "/invite/kh_iv_")
     assert await database_contains(database, token[6:40]) == []
+    assert token not in logs.redact(f"GET /invite/{token}")  # the access log logs paths
     members = (await client.get("/settings/members")).text
     assert "Invited" in members and token not in members
     path = url.removeprefix(settings.base_url)
