@@ -2,11 +2,16 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The page tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint test-sqlite test-postgresql bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]' && touch $(STAMP)
+
+$(CHROMIUM):
+	apt-get update -q && apt-get install -y -q chromium
 
 run: $(STAMP)
 	$(VENV)/bin/keyhouse serve --demo
@@ -16,10 +21,10 @@ test: lint test-sqlite test-postgresql
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench migrations examples && $(VENV)/bin/ruff format --check src tests bench migrations examples && $(VENV)/bin/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(CHROMIUM)
 	KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest
 
-test-postgresql: $(STAMP)
+test-postgresql: $(STAMP) $(CHROMIUM)
 	KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest
 
 bench: $(STAMP)

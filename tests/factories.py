@@ -63,21 +63,6 @@ async def make_tenant(database: Database, settings: Settings) -> Tenant:
     return Tenant(account=account, admin=admin, read_key=read_key, write_key=write_key)
 
 
-async def make_user(
-    database: Database, account: Account, role: Role = Role.MEMBER, password: str | None = None
-) -> User:
-    """Another user of `account`."""
-    async with database.transaction() as session:
-        return await users.add(
-            session,
-            COMMAND_LINE,
-            account=account,
-            email=f"{unique('user')}@example.com",
-            role=role,
-            password=password,
-        )
-
-
 async def make_key(
     database: Database,
     settings: Settings,
@@ -125,3 +110,20 @@ async def make_crm_account(database: Database, account: Account, **fields: Any) 
         )
         session.add(crm_account)
     return crm_account
+
+
+async def make_user(
+    database: Database, account: Account, role: Role, *, password: str | None = None
+) -> tuple[User, str]:
+    """A user of `account` with a password, and that password."""
+    password = password or f"pw-{secrets.token_hex(8)}"
+    async with database.transaction() as session:
+        user = await users.add(
+            session,
+            COMMAND_LINE,
+            account=account,
+            email=f"{unique(role.value)}@example.com",
+            role=role,
+            password=password,
+        )
+    return user, password

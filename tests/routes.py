@@ -1,4 +1,8 @@
-"""The route table, walked: which routes are public and which declare read or write access."""
+"""The route table, walked: which routes are public and which declare what access.
+
+Access is one of: "read" / "write" (an API key), "signed_in" / "admin" (a browser session),
+or "public".
+"""
 
 import uuid
 from collections.abc import Iterator
@@ -8,9 +12,22 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from keyhouse.auth.dependencies import require_read, require_write
+from keyhouse.auth.dependencies import (
+    require_admin,
+    require_read,
+    require_signed_in,
+    require_write,
+)
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/invite/{token}"})
+# Public forms that change state check the CSRF token themselves (tests/web/test_sessions.py).
+PUBLIC_WRITES = frozenset({("POST", "/login"), ("POST", "/invite/{token}")})
+ACCESS_BY_DEPENDENCY = (
+    (require_admin, "admin"),
+    (require_signed_in, "signed_in"),
+    (require_write, "write"),
+    (require_read, "read"),
+)
 
 
 @dataclass(frozen=True)
@@ -19,7 +36,7 @@ class Endpoint:
 
     method: str
     path: str
-    access: str  # "read", "write" or "public"
+    access: str  # "read", "write", "signed_in", "admin" or "public"
 
     def url(self) -> str:
         """The path with every parameter filled by a random UUID."""
@@ -43,8 +60,6 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         if not isinstance(route.original_route, APIRoute):
             continue
         calls = set(_calls(route.dependant))
-        access = (
-            "write" if require_write in calls else "read" if require_read in calls else "public"
-        )
+        access = next((name for call, name in ACCESS_BY_DEPENDENCY if call in calls), "public")
         found.extend(Endpoint(method, route.path, access) for method in sorted(route.methods or ()))
     return found

@@ -66,15 +66,15 @@ def free_port() -> int:
 def running_server(settings: Settings, log_path: Path) -> Iterator[str]:
     """`keyhouse serve` on a free port, its stderr in `log_path`; yields its base URL."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [KEYHOUSE, "serve", "--port", str(port)],
-            env=environment(settings),
+            env={**environment(settings), "KEYHOUSE_BASE_URL": url},
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(url, process)
             yield url

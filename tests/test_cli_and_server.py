@@ -4,29 +4,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import String, Text, cast, select
 
 from keyhouse.config import Settings
 from keyhouse.db import Database
-from keyhouse.models import Base
 from tests.factories import unique
 from tests.servers import cli, cli_json, running_server
+from tests.storage import database_contains
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-async def _database_contains(database: Database, needle: str) -> list[str]:
-    found = []
-    async with database.sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                text_value = cast(column, Text) if not isinstance(column.type, String) else column
-                hit = await session.scalar(
-                    select(column).where(text_value.contains(needle)).limit(1)
-                )
-                if hit is not None:
-                    found.append(f"{table.name}.{column.name}")
-    return found
 
 
 async def test_a_key_created_used_and_revoked_from_the_command_line(
@@ -77,7 +62,7 @@ async def test_a_key_created_used_and_revoked_from_the_command_line(
     log = log_path.read_text()
     assert "request" in log  # the access log ran
     assert secret not in log and secret[8:40] not in log
-    assert await _database_contains(database, secret[8:40]) == []
+    assert await database_contains(database, secret[8:40]) == []
 
 
 def test_users_and_roles_from_the_command_line(settings: Settings) -> None:

@@ -1,18 +1,21 @@
-"""create_app(settings): the one ASGI app — REST API, health, and (later) MCP, OAuth and pages."""
+"""create_app(settings): the one ASGI app — REST API, pages, health, and (later) MCP and OAuth."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from keyhouse import logs
+from keyhouse.api_keys import endpoints as api_keys
 from keyhouse.api_keys.usage import UsageRecorder
+from keyhouse.audit import endpoints as audit_events
 from keyhouse.auth import endpoints as me
 from keyhouse.auth.authenticator import Authenticator
 from keyhouse.auth.credential_cache import CredentialCache
@@ -21,12 +24,16 @@ from keyhouse.config import Settings
 from keyhouse.crm_accounts import endpoints as crm_accounts
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
-from keyhouse.kit.middleware import AccessLog, BodyLimit
+from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
 from keyhouse.mcp.server import McpEndpoint, build_server
 from keyhouse.oauth import endpoints as oauth
 from keyhouse.oauth.client_metadata import ClientMetadataDocuments
 from keyhouse.oauth.provider import KeyhouseProvider
 from keyhouse.reps import endpoints as reps
+from keyhouse.users import endpoints as members
+from keyhouse.web.error_pages import error_page, wants_page
+from keyhouse.web.router import mount_pages
+from keyhouse.web.throttle import LoginThrottle
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
@@ -57,17 +64,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.revocations,
         app.state.usage,
         mcp_resource=settings.mcp_url,
+        session_idle=timedelta(hours=settings.session_idle_hours),
     )
     app.state.mcp = build_server()
+    app.state.login_throttle = LoginThrottle(settings)
     _add_error_handlers(app)
-    for module in (me, reps, crm_accounts):
+    for module in (me, reps, crm_accounts, api_keys, members, audit_events):
         app.include_router(module.router)
+    mount_pages(app)
     _add_health(app)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
     app.router.routes.extend(oauth.routes(settings, provider))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app
 
@@ -99,40 +110,50 @@ def _add_health(app: FastAPI) -> None:
         return {"status": "ready"}
 
 
-def _error(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
+async def _error(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if wants_page(request):
+        return await error_page(request, status, detail)
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KeyhouseError)
-    async def keyhouse_error(_request: Request, error: KeyhouseError) -> JSONResponse:
-        return _error(error.status, error.code, error.detail, error.headers)
+    async def keyhouse_error(request: Request, error: KeyhouseError) -> Response:
+        return await _error(request, error.status, error.code, error.detail, error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         problems = error.errors()
         if any(problem.get("type") == "json_invalid" for problem in problems):
-            return _error(400, "invalid_json", "The body is not valid JSON.")
+            return await _error(request, 400, "invalid_json", "The body is not valid JSON.")
         detail = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc'][1:]) or 'body'}: {problem['msg']}"
             for problem in problems
         )
-        return _error(422, "invalid_input", detail)
+        return await _error(request, 422, "invalid_input", detail)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> Response:
         code = HTTP_ERROR_CODES.get(error.status_code, "http_error")
         headers = dict(error.headers) if error.headers else None
-        return _error(error.status_code, code, str(error.detail), headers)
+        return await _error(request, error.status_code, code, str(error.detail), headers)
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(_request: Request, _error_: IntegrityError) -> JSONResponse:
-        return _error(409, "conflict", "The change conflicts with existing data; retry.")
+    async def integrity_error(request: Request, _error_: IntegrityError) -> Response:
+        return await _error(
+            request, 409, "conflict", "The change conflicts with existing data; retry."
+        )
 
-    async def database_down(_request: Request, _error_: Exception) -> JSONResponse:
-        return _error(503, "service_unavailable", "The database is unreachable; retry shortly.")
+    async def database_down(request: Request, _error_: Exception) -> Response:
+        return await _error(
+            request, 503, "service_unavailable", "The database is unreachable; retry shortly."
+        )
 
     for unreachable in (OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(unreachable, database_down)

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     access_token_seconds: int = 3600
     refresh_token_days: int = 30
     authorization_code_seconds: int = 120
+    session_idle_hours: float = 12
+    session_max_days: float = 7
+    invitation_days: float = 7
+    login_attempts_per_email: str = "5/15 minutes"
+    login_attempts_per_ip: str = "30/15 minutes"
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
@@ -82,6 +87,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def uses_https(self) -> bool:
+        """True when the public origin is https (cookies are then `Secure`)."""
+        return self.base_url.startswith("https://")
 
     @property
     def mcp_url(self) -> str:

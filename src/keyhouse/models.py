@@ -8,7 +8,8 @@ from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.kit.orm import Base
 from keyhouse.oauth.models import ConnectionToken, OAuthClient, OAuthCode
 from keyhouse.reps.models import Rep
-from keyhouse.users.models import User
+from keyhouse.users.models import Invitation, User
+from keyhouse.web.models import WebSession
 
 __all__ = [
     "Account",
@@ -18,8 +19,10 @@ __all__ = [
     "Connection",
     "ConnectionToken",
     "CrmAccount",
+    "Invitation",
     "OAuthClient",
     "OAuthCode",
     "Rep",
     "User",
+    "WebSession",
 ]

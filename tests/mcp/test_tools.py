@@ -71,7 +71,7 @@ async def test_a_member_sees_no_write_tools_and_is_told_who_can_grant_them(
     live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    member = await make_user(database, tenant.account, Role.MEMBER)
+    member, _ = await make_user(database, tenant.account, Role.MEMBER)
     account = await make_crm_account(database, tenant.account)
     connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
     async with mcp_client(live_server, connected.access_token) as mcp:
@@ -143,7 +143,7 @@ async def test_a_demoted_admins_connection_is_capped_on_the_next_request(
     live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    admin = await make_user(database, tenant.account, Role.ADMIN)
+    admin, _ = await make_user(database, tenant.account, Role.ADMIN)
     account = await make_crm_account(database, tenant.account)
     connected = await connect(
         client, database, settings, user=admin, access=AccessLevel.FULL_ACCESS
@@ -167,7 +167,7 @@ async def test_deactivating_a_user_ends_their_connections(
     live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    member = await make_user(database, tenant.account, Role.MEMBER)
+    member, _ = await make_user(database, tenant.account, Role.MEMBER)
     connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
     statuses: list[int] = []
     async with mcp_client(live_server, connected.access_token, statuses=statuses) as mcp:

@@ -32,6 +32,12 @@ async def get(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID
     return (await session.scalars(query)).one_or_none()
 
 
+async def find(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
+    """A key of the account, read without a lock."""
+    query = select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.id == key_id)
+    return (await session.scalars(query)).one_or_none()
+
+
 async def find_account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID | None:
     """The account a key belongs to (for operators who know only the key id)."""
     query = select(ApiKey.account_id).where(ApiKey.id == key_id, ApiKey.kind == KeyKind.API_KEY)

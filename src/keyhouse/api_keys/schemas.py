@@ -3,9 +3,10 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from keyhouse.api_keys.models import AccessLevel, KeyKind
+from keyhouse.kit.schemas import StrictInput
 
 
 class ApiKeyOut(BaseModel):
@@ -30,3 +31,17 @@ class CreatedApiKey(ApiKeyOut):
     """A key just created, with its secret: shown this once and never again."""
 
     secret: str
+
+
+class ListedApiKey(ApiKeyOut):
+    """A key as the admin list shows it, with its creator's email."""
+
+    created_by: str | None
+
+
+class NewApiKey(StrictInput):
+    """Create API Key: a name, an access level and an optional expiry."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["Data Sync Script"])
+    access_level: AccessLevel
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, examples=[90])

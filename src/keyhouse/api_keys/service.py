@@ -109,6 +109,20 @@ async def list_keys(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence
     return await repository.list_for_account(session, account_id=account_id)
 
 
+async def list_api_keys(session: AsyncSession, *, account_id: uuid.UUID) -> list[ApiKey]:
+    """The account's keys for scripts, revoked ones included (connections' keys are apart)."""
+    keys = await repository.list_for_account(session, account_id=account_id)
+    return [key for key in keys if key.kind is KeyKind.API_KEY]
+
+
+async def get_api_key(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    """One key for scripts of the account (a connection's key is not one)."""
+    key = await repository.find(session, account_id=account_id, key_id=key_id)
+    if key is None or key.kind is not KeyKind.API_KEY:
+        raise NotFound("API key")
+    return key
+
+
 async def revoke(
     session: AsyncSession, actor: Actor, *, account_id: uuid.UUID, key_id: uuid.UUID
 ) -> ApiKey:

@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.models import AuditEvent
@@ -15,13 +16,37 @@ def add(session: AsyncSession, event: AuditEvent) -> None:
 
 
 async def list_for_account(
-    session: AsyncSession, *, account_id: uuid.UUID, limit: int = 100
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    limit: int = 100,
+    action: str | None = None,
+    actor: str | None = None,
+    before: tuple[datetime, uuid.UUID] | None = None,
 ) -> Sequence[AuditEvent]:
-    """The newest events of an account."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.account_id == account_id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    )
+    """The account's events, newest first, optionally filtered and starting after `before`."""
+    query = select(AuditEvent).where(AuditEvent.account_id == account_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if before is not None:
+        moment, last_id = before
+        query = query.where(
+            or_(
+                AuditEvent.occurred_at < moment,
+                and_(AuditEvent.occurred_at == moment, AuditEvent.id < last_id),
+            )
+        )
+    query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
     return (await session.scalars(query)).all()
+
+
+async def distinct_values(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> tuple[list[str], list[str]]:
+    """The actions and the actors that occur in the account's log, sorted."""
+    where = AuditEvent.account_id == account_id
+    actions = await session.scalars(select(AuditEvent.action).where(where).distinct())
+    actors = await session.scalars(select(AuditEvent.actor).where(where).distinct())
+    return sorted(actions), sorted(actors)

@@ -1,6 +1,7 @@
 """Recording who did what to access; every create and revoke calls `record`."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit import repository
 from keyhouse.audit.models import AuditEvent
+from keyhouse.kit.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +46,38 @@ def record(
             details=details or {},
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """A page of the log, newest first; `next_cursor` continues with older events."""
+
+    events: Sequence[AuditEvent]
+    next_cursor: str | None
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    action: str | None = None,
+    actor: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EventPage:
+    """One page of the account's audit log, filtered by action and actor."""
+    before = decode_cursor(cursor) if cursor else None
+    rows = await repository.list_for_account(
+        session, account_id=account_id, action=action, actor=actor, before=before, limit=limit + 1
+    )
+    events = rows[:limit]
+    more = len(rows) > limit
+    next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
+    return EventPage(events=events, next_cursor=next_cursor)
+
+
+async def filter_choices(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> tuple[list[str], list[str]]:
+    """The actions and actors a reader can filter the account's log by."""
+    return await repository.distinct_values(session, account_id=account_id)

@@ -2,24 +2,34 @@
 
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keyhouse.accounts.models import Account
+from keyhouse.api_keys.models import AccessLevel
 from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.auth import credentials
 from keyhouse.auth.credential_cache import CachedCredential, CredentialCache
-from keyhouse.auth.principal import Principal, Scope
+from keyhouse.auth.principal import CredentialKind, Principal, Scope
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit import tokens
 from keyhouse.kit.tokens import TokenKind
+from keyhouse.users.models import Role, User
+from keyhouse.web import repository as web_sessions
+from keyhouse.web.models import WebSession
 
 REALM = 'Bearer realm="keyhouse"'
 REST_CREDENTIALS = frozenset({TokenKind.API_KEY})
 MCP_CREDENTIALS = frozenset({TokenKind.API_KEY, TokenKind.ACCESS_TOKEN})
+SESSION_IDLE = timedelta(hours=12)
+# last_seen_at is written at most this often per session: idleness is measured to this precision.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+MAX_SESSION_TOKEN_LENGTH = 128
 
 Loader = Callable[[AsyncSession, str, datetime], Awaitable[CachedCredential | None]]
 
@@ -61,6 +71,14 @@ def insufficient_scope(scope: Scope) -> BearerError:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A live browser session: its principal and the user behind it."""
+
+    principal: Principal
+    user: User
+
+
 class Authenticator:
     """Verifies credentials: format and checksum, one HMAC, a cached lookup, then the database."""
 
@@ -73,6 +91,7 @@ class Authenticator:
         usage: UsageRecorder,
         *,
         mcp_resource: str,
+        session_idle: timedelta = SESSION_IDLE,
     ) -> None:
         self._secret = secret
         self._database = database
@@ -83,6 +102,31 @@ class Authenticator:
             TokenKind.API_KEY: credentials.load_api_key,
             TokenKind.ACCESS_TOKEN: partial(credentials.load_access_token, resource=mcp_resource),
         }
+        self._session_idle = session_idle
+
+    async def authenticate_session(self, token: str) -> SignedIn | None:
+        """The signed-in user behind a session cookie, or None unless the session is live.
+
+        Read on every request (no cache), so a sign-out, a demotion or a deactivation is in
+        force on the next request on every instance.
+        """
+        if not token or len(token) > MAX_SESSION_TOKEN_LENGTH:
+            return None
+        now = datetime.now(UTC)
+        async with self._database.sessions() as session:
+            found = await web_sessions.find_signed_in(
+                session, token_hash=tokens.keyed_hash(self._secret, token)
+            )
+            if found is None:
+                return None
+            web_session, user, account = found
+            idle = now - web_session.last_seen_at
+            if not user.active or web_session.expires_at <= now or idle >= self._session_idle:
+                return None
+            if idle >= SESSION_TOUCH_INTERVAL:
+                await web_sessions.touch(session, session_id=web_session.id, now=now)
+                await session.commit()
+        return SignedIn(principal=session_principal(web_session, user, account), user=user)
 
     async def authenticate(
         self, authorization: str | None, *, accept: frozenset[TokenKind] = REST_CREDENTIALS
@@ -119,6 +163,23 @@ def _wrong_place(kind: TokenKind) -> str:
     if kind is TokenKind.ACCESS_TOKEN:
         return "OAuth access tokens work only on the MCP server; use an API key here."
     return "This kind of token cannot authenticate a request."
+
+
+def session_principal(web_session: WebSession, user: User, account: Account) -> Principal:
+    """The one place a browser session becomes a Principal: access follows the user's role."""
+    is_admin = user.role is Role.ADMIN
+    return Principal(
+        account_id=account.id,
+        account_slug=account.slug,
+        account_name=account.name,
+        access=AccessLevel.FULL_ACCESS if is_admin else AccessLevel.READ_ONLY,
+        credential=CredentialKind.SESSION,
+        credential_id=web_session.id,
+        credential_name="browser session",
+        user_id=user.id,
+        user_email=user.email,
+        is_admin=is_admin,
+    )
 
 
 def bearer_token(authorization: str | None) -> str:

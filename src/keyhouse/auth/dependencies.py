@@ -1,20 +1,53 @@
-"""Access declared, not coded: routes take `ReadAccess` or `WriteAccess` and nothing else checks.
+"""Access declared, not coded: routes take `ReadAccess`, `WriteAccess`, `SignedInUser` or
+`AdminUser`, and nothing else checks.
 
 A route without one of these parameters is public; `tests/auth/test_routes.py` lists them.
+API keys (`ReadAccess`, `WriteAccess`) reach the workspace data; browser sessions
+(`SignedInUser`, `AdminUser`) reach the pages and the admin API, which no key may use.
 """
 
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from keyhouse.auth.authenticator import Authenticator, insufficient_scope, invalid_request
 from keyhouse.auth.principal import Principal, Scope
+from keyhouse.errors import Forbidden, Unauthorized
+from keyhouse.web import sessions
 
 # Declares bearer auth in the OpenAPI document; the header itself is parsed by the
 # authenticator, which is stricter (exactly one token, checksum, RFC 6750 errors).
 _bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `kh_key_…`.")
+_session_scheme = APIKeyCookie(
+    name=sessions.SESSION_COOKIE,
+    auto_error=False,
+    description="A signed-in browser session; writes also send the `X-CSRF-Token` header.",
+)
 QUERY_TOKEN_NAMES = frozenset({"access_token", "api_key", "token", "key"})
+
+
+class SignInRequired(Unauthorized):
+    """No live browser session: pages redirect to /login, the API answers 401."""
+
+    def __init__(self) -> None:
+        super().__init__("Sign in to continue.")
+
+
+class AdminRequired(Forbidden):
+    """Signed in, but only account admins may do this."""
+
+    def __init__(self) -> None:
+        super().__init__("Only account admins can do this.")
+
+
+class KeysCannotManageAccess(Forbidden):
+    """A key (or an assistant's connection) tried to manage keys, connections or members."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "API keys cannot manage keys, connections or members; sign in as an admin instead."
+        )
 
 
 async def _authenticate(request: Request, scope: Scope) -> Principal:
@@ -43,5 +76,38 @@ async def require_write(
     return await _authenticate(request, Scope.WRITE)
 
 
+async def _signed_in(request: Request) -> Principal:
+    found = await sessions.signed_in(request)
+    if found is None:
+        raise SignInRequired()
+    if request.method not in sessions.SAFE_METHODS:
+        await sessions.check_csrf(request, await sessions.submitted_csrf(request))
+    return found.principal
+
+
+async def require_signed_in(
+    request: Request, _declared: str | None = Security(_session_scheme)
+) -> Principal:
+    """Any active user of a live browser session; a write must carry the CSRF token."""
+    return await _signed_in(request)
+
+
+async def require_admin(
+    request: Request, _declared: str | None = Security(_session_scheme)
+) -> Principal:
+    """A signed-in account admin; a write must carry the CSRF token; keys are always refused."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        authenticator: Authenticator = request.app.state.authenticator
+        await authenticator.authenticate(authorization)  # a bad key is still a 401
+        raise KeysCannotManageAccess()
+    principal = await _signed_in(request)
+    if not principal.is_admin:
+        raise AdminRequired()
+    return principal
+
+
 ReadAccess = Annotated[Principal, Depends(require_read)]
 WriteAccess = Annotated[Principal, Depends(require_write)]
+SignedInUser = Annotated[Principal, Depends(require_signed_in)]
+AdminUser = Annotated[Principal, Depends(require_admin)]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from keyhouse.api_keys.models import AccessLevel
+from keyhouse.audit.service import Actor
 
 
 class Scope(StrEnum):
@@ -49,3 +50,8 @@ class Principal:
         if self.user_email is not None:
             return self.user_email
         return f"api key {self.credential_name!r}"
+
+    @property
+    def actor(self) -> Actor:
+        """The audit log's record of who acted."""
+        return Actor(label=self.actor_label, user_id=self.user_id, key_id=self.key_id)

@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: body size limit and the access log (cheap on the request path)."""
+"""Pure ASGI middleware: body size limit, access log, security headers (cheap per request)."""
 
 import time
 from typing import Any
 
 import structlog
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keyhouse.errors import PayloadTooLarge
@@ -83,3 +84,37 @@ class AccessLog:
                 status=status["code"],
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers every response carries; the strict CSP goes on our HTML pages.
+
+    The API docs page (Swagger UI) loads its script from a CDN, so `/api/` keeps no CSP.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if not is_api and headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

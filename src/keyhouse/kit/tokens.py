@@ -25,10 +25,11 @@ class TokenKind(StrEnum):
     ACCESS_TOKEN = "at"
     REFRESH_TOKEN = "rt"
     AUTHORIZATION_CODE = "ac"
+    INVITATION = "iv"
 
 
 _TOKEN_RE = re.compile(
-    rf"kh_(key|at|rt|ac)_([0-9A-Za-z]{{{RANDOM_LENGTH}}})_([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
+    rf"kh_(key|at|rt|ac|iv)_([0-9A-Za-z]{{{RANDOM_LENGTH}}})_([0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
 )
 
 

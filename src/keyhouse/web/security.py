@@ -1,0 +1,109 @@
+"""Settings → Security → API Keys: list, create (secret shown once), revoke with confirmation.
+
+The Connections section of this page is added with the OAuth work.
+"""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+
+from keyhouse.api_keys import service as api_keys
+from keyhouse.api_keys.models import AccessLevel
+from keyhouse.auth.dependencies import AdminUser, SignedInUser
+from keyhouse.config import Settings
+from keyhouse.db import DbSession
+from keyhouse.errors import InvalidInput
+from keyhouse.users import service as users
+from keyhouse.web.templates import redirect, render
+
+router = APIRouter(include_in_schema=False, tags=["pages"])
+
+EXPIRY_CHOICES = {"never": None, "30": 30, "90": 90, "365": 365}
+
+
+@router.get("/settings/security")
+async def security(
+    request: Request,
+    db: DbSession,
+    who: SignedInUser,
+    revoked: Annotated[uuid.UUID | None, Query()] = None,
+) -> Response:
+    """API keys (admins only) and the Connections section."""
+    context: dict[str, object] = {"keys": [], "creators": {}, "revoked": None}
+    if who.is_admin:
+        keys = await api_keys.list_api_keys(db, account_id=who.account_id)
+        members = await users.list_members(db, account_id=who.account_id)
+        context["keys"] = keys
+        context["creators"] = {member.id: member.email for member in members}
+        context["revoked"] = next((key for key in keys if key.id == revoked), None)
+    return await render(request, "settings/security.html", context)
+
+
+@router.get("/settings/security/api-keys/new")
+async def new_api_key(request: Request, who: AdminUser) -> Response:
+    """The Create API Key form."""
+    return await render(request, "settings/api_key_new.html", {"form": {}})
+
+
+@router.post("/settings/security/api-keys")
+async def create_api_key(
+    request: Request,
+    db: DbSession,
+    who: AdminUser,
+    name: Annotated[str, Form(max_length=200)] = "",
+    access_level: Annotated[str, Form(max_length=20)] = "",
+    expires_in_days: Annotated[str, Form(max_length=10)] = "never",
+) -> Response:
+    """Generate Key: the secret is on this response only, never stored or redirected."""
+    settings: Settings = request.app.state.settings
+    form = {"name": name, "access_level": access_level, "expires_in_days": expires_in_days}
+    try:
+        level = _access_level(access_level)
+        days = _expiry_days(expires_in_days)
+        key, secret = await api_keys.create(
+            db,
+            who.actor,
+            secret=settings.secret,
+            account_id=who.account_id,
+            name=name,
+            access_level=level,
+            expires_in=timedelta(days=days) if days else None,
+        )
+    except InvalidInput as error:
+        context = {"form": form, "error": error.detail}
+        return await render(request, "settings/api_key_new.html", context, status_code=422)
+    return await render(request, "settings/api_key_created.html", {"key": key, "secret": secret})
+
+
+def _access_level(value: str) -> AccessLevel:
+    try:
+        return AccessLevel(value)
+    except ValueError as error:
+        raise InvalidInput("Choose an access level: read-only or full access.") from error
+
+
+def _expiry_days(value: str) -> int | None:
+    if value not in EXPIRY_CHOICES:
+        raise InvalidInput("Choose when the key expires: never, or in 30, 90 or 365 days.")
+    return EXPIRY_CHOICES[value]
+
+
+@router.get("/settings/security/api-keys/{key_id}/revoke")
+async def confirm_revoke(
+    request: Request, db: DbSession, who: AdminUser, key_id: uuid.UUID
+) -> Response:
+    """Ask before revoking, naming the key."""
+    key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
+    if key.revoked_at is not None:
+        return redirect("/settings/security")
+    return await render(request, "settings/api_key_revoke.html", {"key": key})
+
+
+@router.post("/settings/security/api-keys/{key_id}/revoke")
+async def revoke_api_key(db: DbSession, who: AdminUser, key_id: uuid.UUID) -> Response:
+    """Revoke: refused everywhere before this response is sent."""
+    key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
+    await api_keys.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
+    return redirect(f"/settings/security?revoked={key.id}#api-keys")

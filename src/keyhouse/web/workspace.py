@@ -1,0 +1,17 @@
+"""The workspace landing page: what is in the account and where to go next."""
+
+from fastapi import APIRouter, Request, Response
+
+from keyhouse.auth.dependencies import SignedInUser
+from keyhouse.db import DbSession
+from keyhouse.web import repository
+from keyhouse.web.templates import render
+
+router = APIRouter(include_in_schema=False, tags=["pages"])
+
+
+@router.get("/")
+async def workspace(request: Request, db: DbSession, who: SignedInUser) -> Response:
+    """Counts of reps and accounts, links to settings and the API, the MCP URL to copy."""
+    reps, crm_accounts = await repository.workspace_counts(db, account_id=who.account_id)
+    return await render(request, "workspace.html", {"reps": reps, "crm_accounts": crm_accounts})

@@ -1,0 +1,219 @@
+"""The pages in a real Chromium against a real `keyhouse serve`: what an admin and a member see.
+
+Screenshots of every page land in var/screenshots/ (desktop and phone widths).
+"""
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
+
+from keyhouse.config import Settings
+from keyhouse.db import Database
+from keyhouse.users.models import Role
+from tests.factories import make_tenant, make_user
+from tests.servers import running_server
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `keyhouse serve` on the test database; its log is checked for secrets."""
+    log = tmp_path_factory.mktemp("browser") / "server.log"
+    with running_server(settings, log) as url:
+        yield url
+    assert "kh_key_" not in log.read_text()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, driven by Playwright; missing Chromium fails the run."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(
+            "Chromium is not installed; the page tests need a real browser. "
+            "Install it with: apt-get install -y chromium",
+            pytrace=False,
+        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+async def _context(browser: Browser, server: str, viewport: dict[str, int]) -> BrowserContext:
+    context = await browser.new_context(viewport=viewport, base_url=server)  # type: ignore[arg-type]
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    return context
+
+
+def _watch_console(page: Page) -> list[str]:
+    """Script errors and CSP violations (a 4xx answer to a form is expected, not a problem)."""
+    problems: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+async def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def _sign_in(page: Page, email: str, password: str) -> None:
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_an_admin_creates_copies_uses_and_revokes_a_key(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    context = await _context(browser, server, DESKTOP)
+    page = await context.new_page()
+    problems = _watch_console(page)
+
+    await page.goto("/settings/security")
+    await expect(page).to_have_url(f"{server}/login?next=%2Fsettings%2Fsecurity")
+    await _shot(page, "login")
+    await _sign_in(page, tenant.admin.email, "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    await _shot(page, "login-wrong-password")
+    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await expect(page).to_have_url(f"{server}/settings/security")
+
+    await page.get_by_role("link", name="Create API Key").click()
+    await page.get_by_label("Name").fill("Data Sync Script")
+    await page.get_by_text("can read and write data (create, update records)").click()
+    await page.get_by_label("Expires").select_option("90")
+    await _shot(page, "api-key-new")
+    await page.get_by_role("button", name="Generate Key").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Copy the key immediately — it will not be shown again"
+    )
+    shown = await page.get_by_label("Your new API key").input_value()
+    await page.get_by_role("button", name="Copy").click()
+    await expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    assert copied == shown and copied.startswith("kh_key_")
+    await _shot(page, "api-key-created")
+
+    auth = {"Authorization": f"Bearer {copied}"}
+    async with httpx.AsyncClient(base_url=server) as api:
+        me = await api.get("/api/v1/me", headers=auth)
+        assert me.status_code == 200 and me.json()["access_level"] == "full_access"
+
+        await page.get_by_role("link", name="Done").click()
+        row = page.locator("tr", has_text="Data Sync Script")
+        await expect(row).to_contain_text(copied[:12] + "…")
+        await expect(row).to_contain_text("Full access")
+        await expect(row).to_contain_text(tenant.admin.email)
+        await _shot(page, "security")
+        await row.get_by_role("link", name="Revoke").click()
+        confirm = page.get_by_role("alertdialog")
+        await expect(confirm.get_by_role("heading")).to_have_text("Revoke “Data Sync Script”?")
+        await expect(confirm).to_contain_text("stops working immediately")
+        await _shot(page, "api-key-revoke-confirm")
+        await page.get_by_role("button", name="Revoke key").click()
+        await expect(page.get_by_role("status")).to_contain_text("Revoked “Data Sync Script”")
+        await expect(row).to_contain_text("Revoked")
+        await expect(row.get_by_role("link", name="Revoke")).to_have_count(0)
+        await _shot(page, "security-revoked")
+
+        refused = await api.get("/api/v1/me", headers=auth)
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+
+    await page.goto("/")
+    await expect(page.get_by_label("MCP server URL")).to_have_value(f"{server}/mcp")
+    await _shot(page, "workspace")
+    await page.goto("/settings/members")
+    await _shot(page, "members")
+    await page.goto("/settings/audit-log")
+    await expect(page.locator("table")).to_contain_text("api_key.revoked")
+    await _shot(page, "audit-log")
+    assert problems == []
+    await context.close()
+
+
+async def test_a_member_sees_no_key_buttons_and_403_on_admin_pages(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    member, password = await make_user(database, tenant.account, Role.MEMBER)
+    context = await _context(browser, server, DESKTOP)
+    page = await context.new_page()
+    await page.goto("/login")
+    await _sign_in(page, member.email, password)
+    await page.goto("/settings/security")
+    await expect(page.get_by_text("Only account admins can see, create and revoke")).to_be_visible()
+    await expect(page.get_by_role("link", name="Create API Key")).to_have_count(0)
+    await expect(page.get_by_role("link", name="Revoke")).to_have_count(0)
+    await expect(page.get_by_role("link", name="Members")).to_have_count(0)
+    await _shot(page, "member-security")
+    for path in ("/settings/members", "/settings/audit-log", "/settings/security/api-keys/new"):
+        response = await page.goto(path)
+        assert response is not None and response.status == 403, path
+        await expect(page.get_by_role("heading")).to_have_text("You don't have access to this page")
+    await _shot(page, "member-forbidden")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(f"{server}/login")
+    await context.close()
+
+
+async def test_the_pages_fit_a_phone(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    context = await _context(browser, server, PHONE)
+    page = await context.new_page()
+    await page.goto("/login")
+    await _shot(page, "phone-login")
+    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await page.goto("/settings/security/api-keys/new")
+    await page.get_by_label("Name").fill("Phone key")
+    await page.get_by_role("button", name="Generate Key").click()
+    await _shot(page, "phone-api-key-created")
+    for path, name in (
+        ("/", "phone-workspace"),
+        ("/settings/security", "phone-security"),
+        ("/settings/members", "phone-members"),
+        ("/settings/audit-log", "phone-audit-log"),
+    ):
+        await page.goto(path)
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
+        await _shot(page, name)
+    await context.close()
