@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database, upgrade_to_head
+from tests.servers import free_port
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "KEYHOUSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -56,6 +57,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         "secret_key": secrets.token_urlsafe(48),
         "log_level": "warning",
         "last_used_flush_seconds": 0.2,
+        # The port a live server binds when a test needs real HTTP (OAuth, MCP clients).
+        "base_url": f"http://127.0.0.1:{free_port()}",
     }
     if _database_kind() == "sqlite":
         settings = Settings(**base)

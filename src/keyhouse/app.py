@@ -26,6 +26,7 @@ from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
 from keyhouse.mcp.server import McpEndpoint, build_server
+from keyhouse.oauth import consent
 from keyhouse.oauth import endpoints as oauth
 from keyhouse.oauth.client_metadata import ClientMetadataDocuments
 from keyhouse.oauth.provider import KeyhouseProvider
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (me, reps, crm_accounts, api_keys, members, audit_events):
         app.include_router(module.router)
     mount_pages(app)
+    app.include_router(consent.router)
     _add_health(app)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
     app.router.routes.extend(oauth.routes(settings, provider))

@@ -7,13 +7,12 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from keyhouse.api_keys.models import AccessLevel
 from keyhouse.config import Settings
 from keyhouse.db import Database
-from keyhouse.oauth import grants
-from keyhouse.users.models import User
+from keyhouse.users.models import Role
 from tests.conformance import expected_failures, suite
-from tests.factories import make_tenant
+from tests.factories import make_tenant, make_user
+from tests.oauth.headless import HeadlessUser
 from tests.servers import free_port
 
 PROMPT_SECONDS = 30
@@ -41,6 +40,7 @@ async def test_authorization_server_checks_pass_with_a_headless_approval(
 ) -> None:
     await suite.install()
     tenant = await make_tenant(database, settings)
+    admin, password = await make_user(database, tenant.account, Role.ADMIN)
     port = free_port()
     async with httpx.AsyncClient(base_url=live_server, timeout=30) as browser:
         registered = await browser.post(
@@ -60,9 +60,7 @@ async def test_authorization_server_checks_pass_with_a_headless_approval(
         )
         async with suite.started(suite.AUTHORIZATION_SUITE, *args) as process:
             authorize_url = await _authorization_url(process, settings)
-            callback = await _approve_in_browser(
-                browser, database, settings, tenant.admin, authorize_url
-            )
+            callback = await _approve_in_browser(browser, admin.email, password, authorize_url)
             assert (await browser.get(callback)).status_code == 200
             await asyncio.wait_for(process.wait(), PROMPT_SECONDS)
     found = suite.results(tmp_path)
@@ -85,20 +83,10 @@ async def _authorization_url(process: asyncio.subprocess.Process, settings: Sett
 
 
 async def _approve_in_browser(
-    browser: httpx.AsyncClient, database: Database, settings: Settings, user: User, url: str
+    browser: httpx.AsyncClient, email: str, password: str, url: str
 ) -> str:
-    """The browser's part: /oauth/authorize sends it to consent; the user approves.
-
-    The approval goes through `grants.approve`, the call behind the consent page's "Allow"
-    once the user is signed in and has chosen an access level. Driving the page itself needs
-    a signed-in browser session; this test stands in for it.
-    """
-    response = await browser.get(url)
-    assert response.status_code == 302, response.text
-    consent = httpx.URL(response.headers["location"])
-    assert consent.path == "/oauth/consent"
-    pending = grants.unseal(settings, consent.params["request"])
-    async with database.transaction() as session:
-        return await grants.approve(
-            session, settings, user=user, pending=pending, access=AccessLevel.FULL_ACCESS
-        )
+    """The browser's part: sign in, follow /oauth/authorize to the consent page, Allow."""
+    user = HeadlessUser(browser, access="full_access")
+    await user.sign_in(email, password)
+    await user.redirect_handler(url)
+    return str(user.redirects[-1])

@@ -51,7 +51,9 @@ def client_name(info: OAuthClientInformationFull) -> str:
 def stored_metadata(info: OAuthClientInformationFull) -> dict[str, Any]:
     """What we keep of a client's metadata: everything but its secret."""
     data = info.model_dump(mode="json", exclude={"client_secret", "client_id"}, exclude_none=True)
-    data.setdefault("scope", DEFAULT_SCOPE)
+    # Every client may be granted up to read and write: the user's role and choice on the
+    # consent page decide, not the scope the client happened to register with.
+    data["scope"] = DEFAULT_SCOPE
     data.setdefault("client_id_issued_at", int(time.time()))
     return data
 

@@ -35,7 +35,8 @@ class PendingAuthorization:
     redirect_uri_provided_explicitly: bool
     code_challenge: str
     state: str | None
-    scopes: list[str]
+    scopes: list[str]  # what the client is registered for: the most it can be granted
+    requested: list[str]  # what it asked for now: preselects the consent page's choice
     resource: str
 
     @property
@@ -70,7 +71,12 @@ def unseal(settings: Settings, sealed: str) -> PendingAuthorization:
 
 
 def choices_for(user: User, pending: PendingAuthorization) -> list[AccessLevel]:
-    """The access levels the consent page may offer this user for this request."""
+    """The access levels the consent page may offer this user for this client.
+
+    An admin may grant full access even when the client asked only for `read` (assistants
+    start with the `read` scope that /mcp's challenge names); the token response says what
+    was granted.
+    """
     allowed = [AccessLevel.READ_ONLY]
     if connections.role_allows(user.role) == AccessLevel.FULL_ACCESS and "write" in pending.scopes:
         allowed.append(AccessLevel.FULL_ACCESS)

@@ -80,6 +80,7 @@ class KeyhouseProvider(
         if refusals:
             raise RegistrationError("invalid_redirect_uri", " ".join(refusals))
         secret = client_info.client_secret
+        client_info.scope = DEFAULT_SCOPE  # echoed in the registration response (RFC 7591 §3.2.1)
         async with self._database.transaction() as session:
             repository.add(
                 session,
@@ -109,7 +110,8 @@ class KeyhouseProvider(
             redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
             code_challenge=params.code_challenge,
             state=params.state,
-            scopes=params.scopes or (client.scope or DEFAULT_SCOPE).split(),
+            scopes=(client.scope or DEFAULT_SCOPE).split(),
+            requested=params.scopes or ["read"],
             resource=self._settings.mcp_url,
         )
         sealed = grants.seal(self._settings, pending)
