@@ -17,11 +17,16 @@ from keyhouse.auth.authenticator import Authenticator
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import Settings
+from keyhouse.coverage import endpoints as coverage
 from keyhouse.crm_accounts import endpoints as crm_accounts
+from keyhouse.csv_files import endpoints as csv_files
 from keyhouse.db import Database
+from keyhouse.distributions import endpoints as distributions
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit
 from keyhouse.reps import endpoints as reps
+from keyhouse.retrievals import endpoints as retrievals
+from keyhouse.target_books import endpoints as target_books
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
@@ -41,10 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     _add_error_handlers(app)
-    for module in (me, reps, crm_accounts):
+    # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
+    routers = (me, reps, csv_files, crm_accounts, target_books, distributions, retrievals, coverage)
+    for module in routers:
         app.include_router(module.router)
     _add_health(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
+    )
     app.add_middleware(AccessLog)
     return app
 

@@ -4,8 +4,24 @@ from keyhouse.accounts.models import Account
 from keyhouse.api_keys.models import ApiKey
 from keyhouse.audit.models import AuditEvent
 from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.distributions.models import Distribution
 from keyhouse.kit.orm import Base
+from keyhouse.ownership.models import OwnershipChange
 from keyhouse.reps.models import Rep
+from keyhouse.retrievals.models import Retrieval
+from keyhouse.target_books.models import TargetBook
 from keyhouse.users.models import User
 
-__all__ = ["Account", "ApiKey", "AuditEvent", "Base", "CrmAccount", "Rep", "User"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "CrmAccount",
+    "Distribution",
+    "OwnershipChange",
+    "Rep",
+    "Retrieval",
+    "TargetBook",
+    "User",
+]
