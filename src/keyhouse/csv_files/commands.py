@@ -1,7 +1,6 @@
 """`keyhouse import reps|accounts FILE` and `keyhouse export accounts`, with a progress bar."""
 
 import csv
-import io
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -34,9 +33,9 @@ RejectFile = Annotated[
 
 def _lines(path: Path, progress: Progress) -> Iterator[str]:
     task = progress.add_task(path.name, total=path.stat().st_size)
-    with path.open("rb") as raw:
-        for line in io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""):
-            progress.update(task, completed=raw.tell())
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        for line in text:
+            progress.advance(task, len(line.encode()))
             yield line
         progress.update(task, completed=path.stat().st_size)
 

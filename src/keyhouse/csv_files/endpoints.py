@@ -33,12 +33,12 @@ async def import_accounts(
     request: Request, who: WriteAccess, session: DbSession, skip_invalid: bool = False
 ) -> ImportReport:
     """Create accounts (lines without `id`) or update them (lines with `id`)."""
-    with await _uploaded(request) as upload:
+    with await _uploaded(request) as upload, _text_lines(upload) as lines:
         return await service.import_accounts(
             session,
             actor_of(who),
             account_id=who.account_id,
-            lines=_text_lines(upload),
+            lines=lines,
             skip_invalid=skip_invalid,
         )
 
@@ -48,12 +48,12 @@ async def import_reps(
     request: Request, who: WriteAccess, session: DbSession, skip_invalid: bool = False
 ) -> ImportReport:
     """Create reps, or update those whose email exists (columns: name, email, active)."""
-    with await _uploaded(request) as upload:
+    with await _uploaded(request) as upload, _text_lines(upload) as lines:
         return await service.import_reps(
             session,
             actor_of(who),
             account_id=who.account_id,
-            lines=_text_lines(upload),
+            lines=lines,
             skip_invalid=skip_invalid,
         )
 
