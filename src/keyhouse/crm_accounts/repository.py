@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.kit.pagination import PageRequest, paginate
@@ -141,3 +142,19 @@ async def ranked_candidates(
         query = query.limit(limit)
     rows = (await session.execute(query)).all()
     return [Candidate(row_id, name, owner_rep_id) for row_id, name, owner_rep_id in rows]
+
+
+def unindexed(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    """`column` as an expression no index matches (coalesce with itself: the same value).
+
+    Without statistics SQLite's planner prefers an equality on any index, such as
+    `owner_rep_id IS NULL` over a pool of 100,000 accounts, to a primary-key IN list, and
+    then walks that whole index for every batch; this leaves it the primary key only.
+    """
+    return func.coalesce(column, column)
+
+
+def among(account_id: uuid.UUID, crm_account_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    """The account's rows among `crm_account_ids`, found through the primary key."""
+    in_account = unindexed(CrmAccount.account_id) == account_id
+    return and_(CrmAccount.id.in_(crm_account_ids), in_account)

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.crm_accounts.repository import among
 from keyhouse.reps.models import Rep
 
 EXPORT_CHUNK_ROWS = 1000
@@ -24,9 +25,7 @@ async def owners_of(
 ) -> dict[uuid.UUID, uuid.UUID | None]:
     """Current owner of each live account among `crm_account_ids` (absent: not in the account)."""
     query = select(CrmAccount.id, CrmAccount.owner_rep_id).where(
-        CrmAccount.account_id == account_id,
-        CrmAccount.id.in_(crm_account_ids),
-        CrmAccount.deleted_at.is_(None),
+        among(account_id, crm_account_ids), CrmAccount.deleted_at.is_(None)
     )
     return {row_id: owner for row_id, owner in (await session.execute(query)).all()}
 

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.crm_accounts.repository import among, unindexed
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.ownership.models import OwnershipChange
 
@@ -28,12 +29,11 @@ async def move_owner(
     Returns how many rows moved; an account that changed owner meanwhile is not touched,
     so the caller can tell a concurrent change from success.
     """
-    owner = CrmAccount.owner_rep_id
+    owner = unindexed(CrmAccount.owner_rep_id)
     statement = (
         update(CrmAccount)
         .where(
-            CrmAccount.account_id == account_id,
-            CrmAccount.id.in_(crm_account_ids),
+            among(account_id, crm_account_ids),
             CrmAccount.deleted_at.is_(None),
             owner.is_(None) if from_rep_id is None else owner == from_rep_id,
         )
