@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from keyhouse import demo, models
+from keyhouse import demo
 from keyhouse.api_keys.models import AccessLevel, KeyKind
 from keyhouse.auth.principal import Principal
 from keyhouse.config import Settings
@@ -33,7 +33,6 @@ from keyhouse.distributions.schemas import DistributionCreate
 from keyhouse.reps.models import Rep
 from keyhouse.target_books.models import TargetBook
 
-assert models.__all__  # every table mapped, as in the app, before the first flush
 SECRET = "bench-secret-bench-secret-bench-secret-0123456789"
 # (label, accounts, reps, room per rep above its current load; None keeps the demo's books)
 CASES = [

@@ -18,7 +18,6 @@ WORKER = """
 import asyncio, json, sys, uuid
 from pathlib import Path
 from sqlalchemy import text
-import keyhouse.models
 from keyhouse.api_keys.models import AccessLevel, KeyKind
 from keyhouse.auth.principal import Principal
 from keyhouse.config import Settings
