@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -101,48 +102,54 @@ class AccountImport:
         owners = await repository.owners_of(
             self.session, account_id=self.account_id, crm_account_ids=ids
         )
-        now = utcnow()
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
+        written = _Batch(now=utcnow())
         errors = []
         for line, values, parsed in batch:
-            row_id = parsed.row.id
-            if row_id is not None and row_id not in owners:
+            if parsed.row.id is not None and parsed.row.id not in owners:
                 errors.append(
                     RowError(line=line, reason="id: no account with this id", values=values)
                 )
-                continue
-            fields = parsed.row.changes()
-            fields.pop("owner_email", None)
-            fields.pop("owner_rep_id", None)
-            previous = owners.get(row_id) if row_id else None
-            if row_id is None:
-                row_id = uuid.uuid4()
-                inserts.append(
-                    {
-                        **fields,
-                        "id": row_id,
-                        "account_id": self.account_id,
-                        "owner_rep_id": parsed.owner_rep_id,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
             else:
-                owner = parsed.owner_rep_id if parsed.owner_given else previous
-                updates.append({**fields, "id": row_id, "owner_rep_id": owner, "updated_at": now})
-            if parsed.owner_given and parsed.owner_rep_id != previous:
-                history.append(self._change(row_id, previous, parsed.owner_rep_id, now))
-        await repository.insert_accounts(self.session, inserts)
-        await repository.update_accounts(self.session, account_id=self.account_id, rows=updates)
-        await ownership.add_changes(self.session, history)
-        self.created += len(inserts)
-        self.updated += len(updates)
+                self._sort(written, parsed, owners)
+        await repository.insert_accounts(self.session, written.inserts)
+        await repository.update_accounts(
+            self.session, account_id=self.account_id, rows=written.updates
+        )
+        await ownership.add_changes(self.session, written.history)
+        self.created += len(written.inserts)
+        self.updated += len(written.updates)
         return errors
 
+    def _sort(
+        self, batch: "_Batch", parsed: ParsedAccount, owners: dict[uuid.UUID, uuid.UUID | None]
+    ) -> None:
+        fields = parsed.row.changes()
+        fields.pop("owner_email", None)
+        fields.pop("owner_rep_id", None)
+        row_id = parsed.row.id
+        previous = owners.get(row_id) if row_id else None
+        owner = parsed.owner_rep_id if parsed.owner_given else previous
+        if row_id is None:
+            row_id = uuid.uuid4()
+            batch.inserts.append(
+                {
+                    **fields,
+                    "id": row_id,
+                    "account_id": self.account_id,
+                    "owner_rep_id": owner,
+                    "created_at": batch.now,
+                    "updated_at": batch.now,
+                }
+            )
+        else:
+            batch.updates.append(
+                {**fields, "id": row_id, "owner_rep_id": owner, "updated_at": batch.now}
+            )
+        if owner != previous:
+            batch.history.append(self._change(row_id, previous, owner, batch.now))
+
     def _change(
-        self, row_id: uuid.UUID, previous: uuid.UUID | None, owner: uuid.UUID | None, now: Any
+        self, row_id: uuid.UUID, previous: uuid.UUID | None, owner: uuid.UUID | None, now: datetime
     ) -> dict[str, Any]:
         return {
             "id": uuid.uuid4(),
@@ -156,3 +163,13 @@ class AccountImport:
             "created_at": now,
             "updated_at": now,
         }
+
+
+@dataclass
+class _Batch:
+    """Rows of one batch, sorted into inserts, updates and owner history."""
+
+    now: datetime
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
