@@ -46,6 +46,7 @@ async def test_bad_books_are_refused_naming_the_field(
         ({"criteria": [{"field": "region", "op": "gte", "value": "EMEA"}]}, "region"),
         ({"criteria": [{"field": "fit_score", "op": "eq", "value": "high"}]}, "fit_score"),
         ({"criteria": [{"field": "last_activity_at", "op": "before", "value": "soon"}]}, "last"),
+        ({"criteria": [{"field": "annual_revenue", "op": "gte", "value": 10**30}]}, "annual"),
         ({"rep_ids": [str(foreign.id)]}, "rep_ids"),
         ({"rep_ids": [str(inactive.id)]}, "inactive"),
     ]

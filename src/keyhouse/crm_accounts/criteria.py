@@ -5,7 +5,7 @@ datetimes may be relative (`now-90d`) and are resolved when the criteria are app
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Self
 
@@ -63,6 +63,7 @@ Operator = Literal["eq", "in", "gte", "lte", "contains", "before", "after"]
 RELATIVE_MOMENT = re.compile(r"now(?:([+-])(\d{1,5})([hdw]))?")
 RELATIVE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 MAX_IN_VALUES = 1000
+MAX_NUMBER = 2**63 - 1  # a BIGINT
 
 _moment = TypeAdapter(AwareDatetime)
 _number = TypeAdapter(int)
@@ -129,13 +130,16 @@ def _checked_scalar(field: str, kind: Kind, value: Any) -> Any:
         if kind is Kind.NUMBER:
             if isinstance(value, bool):
                 raise ValueError("a boolean")
-            return _number.validate_python(value, strict=True)
+            number = _number.validate_python(value, strict=True)
+            if abs(number) > MAX_NUMBER:
+                raise ValueError("out of range")
+            return number
         if not isinstance(value, str):
             raise ValueError("not a string")
         if kind is Kind.MOMENT:
-            resolve_moment(value, datetime.now().astimezone())
+            resolve_moment(value, datetime.now(UTC)).astimezone(UTC)
         return value
-    except (ValidationError, ValueError) as error:
+    except (ValidationError, ValueError, OverflowError) as error:
         expected = {
             Kind.NUMBER: "an integer",
             Kind.TEXT: "a string",
