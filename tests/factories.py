@@ -1,9 +1,12 @@
 """Test data made through the real services, one call per thing."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import update
 
 from keyhouse.accounts import service as accounts
 from keyhouse.accounts.models import Account
@@ -14,6 +17,7 @@ from keyhouse.config import Settings
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.db import Database
 from keyhouse.reps.models import Rep
+from keyhouse.target_books.models import TargetBook
 from keyhouse.users import service as users
 from keyhouse.users.models import Role, User
 
@@ -127,3 +131,39 @@ async def make_user(
             password=password,
         )
     return user, password
+
+
+async def make_book(
+    database: Database, account: Account, *, reps: Sequence[Rep] = (), **fields: Any
+) -> TargetBook:
+    """A target book of `account` with `reps` as members."""
+    async with database.transaction() as session:
+        book = TargetBook(
+            account_id=account.id,
+            name=fields.pop("name", unique("Book")),
+            max_capacity=fields.pop("max_capacity", 10),
+            criteria=fields.pop("criteria", []),
+            **fields,
+        )
+        session.add(book)
+        await session.flush()
+        rep_ids = [rep.id for rep in reps]
+        await session.execute(update(Rep).where(Rep.id.in_(rep_ids)).values(target_book_id=book.id))
+    return book
+
+
+async def make_crm_accounts(
+    database: Database, account: Account, count: int, **fields: Any
+) -> list[CrmAccount]:
+    """`count` accounts named `Co 00000`…; fit_score falls from 100 unless given."""
+    async with database.transaction() as session:
+        made = [
+            CrmAccount(
+                account_id=account.id,
+                name=f"Co {index:05d}",
+                **{"fit_score": max(0, 100 - index), **fields},
+            )
+            for index in range(count)
+        ]
+        session.add_all(made)
+    return made

@@ -64,6 +64,7 @@ async def approve(
         code_challenge=challenge,
         state=state,
         scopes=["read", "write"],
+        requested=["read"],
         resource=settings.mcp_url,
     )
     async with database.transaction() as session:

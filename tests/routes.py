@@ -22,6 +22,8 @@ from keyhouse.auth.dependencies import (
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/invite/{token}"})
 # Public forms that change state check the CSRF token themselves (tests/web/test_sessions.py).
 PUBLIC_WRITES = frozenset({("POST", "/login"), ("POST", "/invite/{token}")})
+# POSTs that only read: a retrieval preview's spec is too large for a query string.
+READ_ONLY_POSTS = frozenset({("POST", "/api/v1/retrievals/preview")})
 ACCESS_BY_DEPENDENCY = (
     (require_admin, "admin"),
     (require_signed_in, "signed_in"),

@@ -21,8 +21,11 @@ from keyhouse.auth.authenticator import Authenticator
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import Settings
+from keyhouse.coverage import endpoints as coverage
 from keyhouse.crm_accounts import endpoints as crm_accounts
+from keyhouse.csv_files import endpoints as csv_files
 from keyhouse.db import Database
+from keyhouse.distributions import endpoints as distributions
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
 from keyhouse.mcp.server import McpEndpoint, build_server
@@ -31,6 +34,8 @@ from keyhouse.oauth import endpoints as oauth
 from keyhouse.oauth.client_metadata import ClientMetadataDocuments
 from keyhouse.oauth.provider import KeyhouseProvider
 from keyhouse.reps import endpoints as reps
+from keyhouse.retrievals import endpoints as retrievals
+from keyhouse.target_books import endpoints as target_books
 from keyhouse.users import endpoints as members
 from keyhouse.web.error_pages import error_page, wants_page
 from keyhouse.web.router import mount_pages
@@ -70,7 +75,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mcp = build_server()
     app.state.login_throttle = LoginThrottle(settings)
     _add_error_handlers(app)
-    for module in (me, reps, crm_accounts, api_keys, members, audit_events):
+    # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
+    routers = (
+        me,
+        reps,
+        csv_files,
+        crm_accounts,
+        target_books,
+        distributions,
+        retrievals,
+        coverage,
+        api_keys,
+        members,
+        audit_events,
+    )
+    for module in routers:
         app.include_router(module.router)
     mount_pages(app)
     app.include_router(consent.router)
@@ -79,7 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(oauth.routes(settings, provider))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

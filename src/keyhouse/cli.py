@@ -26,6 +26,7 @@ from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.connections import service as connections
+from keyhouse.csv_files import commands as csv_commands
 from keyhouse.db import Database, upgrade_to_head
 from keyhouse.errors import KeyhouseError
 from keyhouse.users import service as users
@@ -45,6 +46,8 @@ app.add_typer(account_app, name="account")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(connection_app, name="connection")
+app.add_typer(csv_commands.import_app, name="import")
+app.add_typer(csv_commands.export_app, name="export")
 
 console = Console()
 errors = Console(stderr=True)

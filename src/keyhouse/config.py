@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     redis_url: str | None = None
     max_body_bytes: int = 1_048_576
+    max_import_bytes: int = 64 * 1_048_576
     last_used_flush_seconds: float = 5.0
     log_level: str = "info"
     access_token_seconds: int = 3600

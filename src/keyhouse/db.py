@@ -15,9 +15,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from keyhouse import models
 from keyhouse.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Every table mapped in any process with a database (CLI, workers), not only in the app:
+# a flush resolves foreign keys to tables that the code at hand may never import itself.
+MAPPED_TABLES = models.__all__
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

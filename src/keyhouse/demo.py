@@ -1,4 +1,4 @@
-"""A realistic demo workspace: reps, thousands of accounts, an admin and a member."""
+"""A realistic demo workspace: reps, target books, thousands of accounts, an admin and a member."""
 
 import random
 import uuid
@@ -14,6 +14,7 @@ from keyhouse.accounts.models import Account
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.reps.models import Rep
+from keyhouse.target_books.models import TargetBook
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
 
@@ -140,6 +141,20 @@ INDUSTRIES = {
     "Biotech": 0.05,
 }
 REGIONS = {"NA-East": 0.3, "NA-West": 0.25, "EMEA": 0.25, "APAC": 0.12, "LATAM": 0.08}
+# (name, capacity, criteria, share of the active reps); the last few reps stay without a book.
+TARGET_BOOKS = (
+    ("Enterprise", 60, [{"field": "employees", "op": "gte", "value": 1000}], 0.2),
+    (
+        "Mid-Market",
+        90,
+        [
+            {"field": "employees", "op": "gte", "value": 100},
+            {"field": "employees", "op": "lte", "value": 999},
+        ],
+        0.35,
+    ),
+    ("SMB", 120, [{"field": "employees", "op": "lte", "value": 99}], 0.35),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +209,30 @@ def _crm_account_row(
     }
 
 
+def _assign_books(
+    rng: random.Random, account_id: uuid.UUID, rep_rows: list[dict[str, Any]], session: AsyncSession
+) -> None:
+    active = [row for row in rep_rows if row["active"]]
+    start = 0
+    for name, capacity, criteria, share in TARGET_BOOKS:
+        book_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        session.add(
+            TargetBook(
+                id=book_id,
+                account_id=account_id,
+                name=name,
+                max_capacity=capacity,
+                criteria=criteria,
+            )
+        )
+        count = round(len(active) * share)
+        for row in active[start : start + count]:
+            row["target_book_id"] = book_id
+        start += count
+    for row in rep_rows:
+        row.setdefault("target_book_id", None)
+
+
 async def build(
     session: AsyncSession, *, seed: int = 7, reps: int = 40, crm_accounts: int = 5000
 ) -> DemoWorkspace:
@@ -215,6 +254,8 @@ async def build(
         password=MEMBER_PASSWORD,
     )
     rep_rows = _rep_rows(rng, account.id, reps)
+    _assign_books(rng, account.id, rep_rows, session)
+    await session.flush()
     await session.execute(insert(Rep), rep_rows)
     owners = [row["id"] for row in rep_rows if row["active"]]
     now = datetime.now(UTC)

@@ -5,9 +5,13 @@ from keyhouse.api_keys.models import ApiKey
 from keyhouse.audit.models import AuditEvent
 from keyhouse.connections.models import Connection
 from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.distributions.models import Distribution
 from keyhouse.kit.orm import Base
 from keyhouse.oauth.models import ConnectionToken, OAuthClient, OAuthCode
+from keyhouse.ownership.models import OwnershipChange
 from keyhouse.reps.models import Rep
+from keyhouse.retrievals.models import Retrieval
+from keyhouse.target_books.models import TargetBook
 from keyhouse.users.models import Invitation, User
 from keyhouse.web.models import WebSession
 
@@ -19,10 +23,14 @@ __all__ = [
     "Connection",
     "ConnectionToken",
     "CrmAccount",
+    "Distribution",
     "Invitation",
     "OAuthClient",
     "OAuthCode",
+    "OwnershipChange",
     "Rep",
+    "Retrieval",
+    "TargetBook",
     "User",
     "WebSession",
 ]

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from keyhouse.auth.dependencies import ReadAccess, WriteAccess
 from keyhouse.crm_accounts import service
@@ -11,6 +11,7 @@ from keyhouse.crm_accounts.repository import CrmAccountFilters
 from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountOut, CrmAccountUpdate
 from keyhouse.db import DbSession
 from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.ownership.schemas import OwnershipChangeOut
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
@@ -64,3 +65,19 @@ async def update_account(
     """Change the fields sent; `owner_rep_id: null` returns the account to the pool."""
     updated = await service.update(session, who, crm_account_id=account_id, data=body)
     return CrmAccountOut.model_validate(updated)
+
+
+@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an account")
+async def remove_account(account_id: uuid.UUID, who: WriteAccess, session: DbSession) -> Response:
+    """Soft-delete: the account leaves lists; the changes feed shows it with `deleted_at`."""
+    await service.remove(session, who, crm_account_id=account_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{account_id}/history", summary="Ownership history of an account")
+async def get_account_history(
+    account_id: uuid.UUID, who: ReadAccess, session: DbSession, page: Pagination
+) -> Page[OwnershipChangeOut]:
+    """Every change of owner, oldest first: from, to, why, when and by which key."""
+    rows = await service.history(session, who, crm_account_id=account_id, page=page)
+    return make_page(list(rows), page, OwnershipChangeOut)

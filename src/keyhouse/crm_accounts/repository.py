@@ -3,9 +3,11 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.kit.pagination import PageRequest, paginate
@@ -71,3 +73,88 @@ def _narrow(query: Select[CrmAccount], filters: CrmAccountFilters) -> Select[Crm
 def add(session: AsyncSession, crm_account: CrmAccount) -> None:
     """Queue a new CRM account for insert."""
     session.add(crm_account)
+
+
+async def count_by_owner(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    rep_ids: Sequence[uuid.UUID] | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> dict[uuid.UUID, int]:
+    """Live accounts per owner rep (only `rep_ids` if given), optionally narrowed by `where`."""
+    owner = CrmAccount.owner_rep_id
+    query = (
+        select(owner, func.count())
+        .where(CrmAccount.account_id == account_id, CrmAccount.deleted_at.is_(None))
+        .where(owner.is_not(None) if rep_ids is None else owner.in_(rep_ids))
+        .group_by(owner)
+    )
+    if where is not None:
+        query = query.where(where)
+    rows = (await session.execute(query)).all()
+    return {rep_id: count for rep_id, count in rows if rep_id is not None}
+
+
+async def count(
+    session: AsyncSession, *, account_id: uuid.UUID, where: ColumnElement[bool] | None = None
+) -> int:
+    """Live accounts of the account, optionally narrowed by `where`."""
+    query = select(func.count()).where(
+        CrmAccount.account_id == account_id, CrmAccount.deleted_at.is_(None)
+    )
+    if where is not None:
+        query = query.where(where)
+    return await session.scalar(query) or 0
+
+
+class Candidate(NamedTuple):
+    """An account a distribution or retrieval may move: just what the move needs."""
+
+    id: uuid.UUID
+    name: str
+    owner_rep_id: uuid.UUID | None
+
+
+async def ranked_candidates(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    owners: Sequence[uuid.UUID | None] | None,
+    where: ColumnElement[bool],
+    order: Sequence[UnaryExpression[Any]],
+    limit: int | None,
+) -> list[Candidate]:
+    """Live accounts owned by one of `owners` (None in it: the pool; no list: any rep), ranked."""
+    owner = CrmAccount.owner_rep_id
+    owned: ColumnElement[bool]
+    if owners is None:
+        owned = owner.is_not(None)
+    else:
+        reps = [rep_id for rep_id in owners if rep_id is not None]
+        owned = or_(owner.in_(reps), owner.is_(None) if None in owners else false())
+    query = (
+        select(CrmAccount.id, CrmAccount.name, owner)
+        .where(CrmAccount.account_id == account_id, CrmAccount.deleted_at.is_(None), owned, where)
+        .order_by(*order)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    return [Candidate(row_id, name, owner_rep_id) for row_id, name, owner_rep_id in rows]
+
+
+def unindexed(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    """`column` as an expression no index matches (coalesce with itself: the same value).
+
+    Without statistics SQLite's planner prefers an equality on any index, such as
+    `owner_rep_id IS NULL` over a pool of 100,000 accounts, to a primary-key IN list, and
+    then walks that whole index for every batch; this leaves it the primary key only.
+    """
+    return func.coalesce(column, column)
+
+
+def among(account_id: uuid.UUID, crm_account_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    """The account's rows among `crm_account_ids`, found through the primary key."""
+    in_account = unindexed(CrmAccount.account_id) == account_id
+    return and_(CrmAccount.id.in_(crm_account_ids), in_account)

@@ -1,4 +1,4 @@
-"""CRM accounts: list, get, create, update (owner included)."""
+"""CRM accounts: list, get, create, update (owner included), remove, ownership history."""
 
 import uuid
 from collections.abc import Sequence
@@ -11,7 +11,10 @@ from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import CrmAccountFilters
 from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountUpdate
 from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
+from keyhouse.ownership import service as ownership
+from keyhouse.ownership.models import ChangeReason, OwnershipChange
 from keyhouse.reps import repository as reps
 
 
@@ -45,6 +48,8 @@ async def create(
     crm_account = CrmAccount(account_id=principal.account_id, **fields)
     repository.add(session, crm_account)
     await session.flush()
+    if crm_account.owner_rep_id is not None:
+        _record_owner_change(session, principal, crm_account, previous_owner=None)
     return crm_account
 
 
@@ -58,12 +63,45 @@ async def update(
     """Change the fields the caller sent; a new owner must be an active rep of the account."""
     crm_account = await get(session, principal, crm_account_id=crm_account_id)
     changes = data.changes()
+    previous_owner = crm_account.owner_rep_id
     if "owner_rep_id" in changes:
         await _check_owner(session, principal, changes["owner_rep_id"])
     for field, value in changes.items():
         setattr(crm_account, field, value)
     await session.flush()
+    if crm_account.owner_rep_id != previous_owner:
+        _record_owner_change(session, principal, crm_account, previous_owner=previous_owner)
     return crm_account
+
+
+async def remove(session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID) -> None:
+    """Soft-delete an account: it leaves lists and the changes feed shows it removed."""
+    crm_account = await get(session, principal, crm_account_id=crm_account_id)
+    crm_account.deleted_at = utcnow()
+    await session.flush()
+
+
+async def history(
+    session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
+) -> Sequence[OwnershipChange]:
+    """A page of the account's ownership changes, oldest first."""
+    crm_account = await get(session, principal, crm_account_id=crm_account_id)
+    return await ownership.history(session, principal, crm_account_id=crm_account.id, page=page)
+
+
+def _record_owner_change(
+    session: AsyncSession,
+    principal: Principal,
+    crm_account: CrmAccount,
+    *,
+    previous_owner: uuid.UUID | None,
+) -> None:
+    ownership.record_change(
+        session,
+        account_id=principal.account_id,
+        move=ownership.Move(crm_account.id, previous_owner, crm_account.owner_rep_id),
+        origin=ownership.Origin(actor=ownership.actor_of(principal), reason=ChangeReason.MANUAL),
+    )
 
 
 async def _check_owner(session: AsyncSession, principal: Principal, rep_id: object) -> None:

@@ -13,19 +13,26 @@ access_log = structlog.get_logger("keyhouse.access")
 
 
 class BodyLimit:
-    """Refuse request bodies larger than `max_bytes` with 413, declared or streamed."""
+    """Refuse request bodies larger than `max_bytes` with 413, declared or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths in `larger_on` (uploads such as CSV imports) get their own, larger limit.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger_on: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_on = larger_on or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger_on.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _send_too_large(send, self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _send_too_large(send, limit)
             return
         received = 0
 
@@ -33,8 +40,8 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise PayloadTooLarge(f"The body is larger than {self.max_bytes} bytes.")
+            if received > limit:
+                raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
             return message
 
         await self.app(scope, counted_receive, send)

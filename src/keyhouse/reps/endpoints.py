@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from keyhouse.auth.dependencies import ReadAccess, WriteAccess
 from keyhouse.db import DbSession
@@ -45,3 +45,10 @@ async def update_rep(
 ) -> RepOut:
     """Change the fields sent."""
     return RepOut.model_validate(await service.update(session, who, rep_id=rep_id, data=body))
+
+
+@router.delete("/{rep_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a rep")
+async def remove_rep(rep_id: uuid.UUID, who: WriteAccess, session: DbSession) -> Response:
+    """Soft-delete: the rep leaves its book, its accounts return to the pool, the feed shows it."""
+    await service.remove(session, who, rep_id=rep_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

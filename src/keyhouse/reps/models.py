@@ -22,4 +22,7 @@ class Rep(IdMixin, TimestampsMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(default=True)
+    target_book_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("target_books.id"), index=True
+    )
     deleted_at: Mapped[datetime | None]

@@ -37,6 +37,7 @@ class RepOut(BaseModel):
     name: str
     email: str
     active: bool
+    target_book_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

@@ -1,13 +1,19 @@
-"""Reps: list, get, create, update."""
+"""Reps: list, get, create, update, remove."""
 
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
+from keyhouse.crm_accounts import repository as crm_accounts
+from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.errors import Conflict, NotFound
+from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
+from keyhouse.ownership import service as ownership
+from keyhouse.ownership.models import ChangeReason
 from keyhouse.reps import repository
 from keyhouse.reps.models import Rep
 from keyhouse.reps.schemas import RepCreate, RepUpdate
@@ -59,6 +65,30 @@ async def update(
         setattr(rep, field, value)
     await session.flush()
     return rep
+
+
+async def remove(session: AsyncSession, principal: Principal, *, rep_id: uuid.UUID) -> None:
+    """Soft-delete a rep: it leaves its book, its accounts go back to the pool (recorded)."""
+    rep = await get(session, principal, rep_id=rep_id)
+    owned = await crm_accounts.ranked_candidates(
+        session,
+        account_id=principal.account_id,
+        owners=[rep.id],
+        where=true(),
+        order=[CrmAccount.id.asc()],
+        limit=None,
+    )
+    await ownership.transfer(
+        session,
+        account_id=principal.account_id,
+        moves=[ownership.Move(account.id, rep.id, None) for account in owned],
+        origin=ownership.Origin(
+            actor=ownership.actor_of(principal), reason=ChangeReason.REP_REMOVED
+        ),
+    )
+    rep.target_book_id = None
+    rep.deleted_at = utcnow()
+    await session.flush()
 
 
 async def _refuse_taken_email(

@@ -1,0 +1,78 @@
+"""SQL of ownership history and of the guarded owner update; every query takes the account id."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.crm_accounts.repository import among, unindexed
+from keyhouse.kit.pagination import PageRequest, paginate
+from keyhouse.ownership.models import OwnershipChange
+
+
+async def move_owner(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    crm_account_ids: Sequence[uuid.UUID],
+    from_rep_id: uuid.UUID | None,
+    to_rep_id: uuid.UUID | None,
+    values: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Give live accounts still owned by `from_rep_id` (None: the pool) to `to_rep_id`.
+
+    Returns how many rows moved; an account that changed owner meanwhile is not touched,
+    so the caller can tell a concurrent change from success.
+    """
+    owner = unindexed(CrmAccount.owner_rep_id)
+    statement = (
+        update(CrmAccount)
+        .where(
+            among(account_id, crm_account_ids),
+            CrmAccount.deleted_at.is_(None),
+            owner.is_(None) if from_rep_id is None else owner == from_rep_id,
+        )
+        .values(**values, owner_rep_id=to_rep_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount
+
+
+async def add_changes(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert history rows in one batch."""
+    if rows:
+        await session.execute(insert(OwnershipChange), list(rows))
+
+
+def add_change(session: AsyncSession, change: OwnershipChange) -> None:
+    """Queue one history row for insert."""
+    session.add(change)
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    page: PageRequest,
+    crm_account_id: uuid.UUID | None = None,
+    distribution_id: uuid.UUID | None = None,
+    retrieval_id: uuid.UUID | None = None,
+) -> Sequence[OwnershipChange]:
+    """One page of ownership changes, oldest first, narrowed to one account or one run."""
+    query: Select[OwnershipChange] = select(OwnershipChange).where(
+        OwnershipChange.account_id == account_id
+    )
+    if crm_account_id is not None:
+        query = query.where(OwnershipChange.crm_account_id == crm_account_id)
+    if distribution_id is not None:
+        query = query.where(OwnershipChange.distribution_id == distribution_id)
+    if retrieval_id is not None:
+        query = query.where(OwnershipChange.retrieval_id == retrieval_id)
+    paged = paginate(query, page, OwnershipChange.updated_at, OwnershipChange.id)
+    return (await session.scalars(paged)).all()
