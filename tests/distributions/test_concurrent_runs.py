@@ -31,7 +31,8 @@ async def main(args):
     principal = Principal(
         account_id=uuid.UUID(args["account"]), account_slug="t", account_name="t",
         access=AccessLevel.FULL_ACCESS, credential=CredentialKind.API_KEY,
-        credential_id=uuid.UUID(args["key"]), credential_name="worker", key_id=uuid.UUID(args["key"]),
+        credential_id=uuid.UUID(args["key"]), credential_name="worker",
+        key_id=uuid.UUID(args["key"]),
     )
     async with database.sessions() as session:
         await session.execute(text("SELECT 1"))
