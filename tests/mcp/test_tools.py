@@ -15,7 +15,14 @@ from keyhouse.connections.models import Connection
 from keyhouse.db import Database
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
-from tests.factories import make_crm_account, make_rep, make_tenant, make_user
+from tests.factories import (
+    make_book,
+    make_crm_account,
+    make_crm_accounts,
+    make_rep,
+    make_tenant,
+    make_user,
+)
 from tests.mcp_clients import mcp_client
 from tests.oauth_flow import connect
 
@@ -186,3 +193,57 @@ async def test_deactivating_a_user_ends_their_connections(
             ].connection.id,
         )
     assert row.revoked_reason == "user_deactivated"
+
+
+async def test_an_assistant_previews_and_runs_a_distribution_once(
+    live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    reps = [await make_rep(database, tenant.account) for _ in range(2)]
+    book = await make_book(database, tenant.account, reps=reps, max_capacity=3)
+    await make_crm_accounts(database, tenant.account, 10)
+    connected = await connect(
+        client, database, settings, user=tenant.admin, access=AccessLevel.FULL_ACCESS
+    )
+    async with mcp_client(live_server, connected.access_token) as mcp:
+        books = (await mcp.call_tool("list_target_books", {})).structured_content or {}
+        created = await mcp.call_tool(
+            "create_distribution",
+            {
+                "distribution": {
+                    "name": "Top off",
+                    "type": "top_off",
+                    "recipient_book_id": str(book.id),
+                    "ranking": [{"field": "fit_score", "direction": "desc"}],
+                }
+            },
+        )
+        draft = created.structured_content or {}
+        preview = await mcp.call_tool("preview_distribution", {"distribution_id": draft["id"]})
+        ran = await mcp.call_tool("run_distribution", {"distribution_id": draft["id"]})
+        again = await mcp.call_tool("run_distribution", {"distribution_id": draft["id"]})
+        coverage = (await mcp.call_tool("coverage_report", {})).structured_content or {}
+    assert [b["name"] for b in books["data"]] == [book.name]
+    assert (preview.structured_content or {})["moves_total"] == 6
+    assert (ran.structured_content or {})["distribution"]["moved_count"] == 6
+    assert again.is_error and "already" in _text(again).lower()
+    assert coverage["workspace"]["accounts_in_pool"] == 4
+
+
+async def test_a_read_only_connection_may_preview_but_not_run(
+    live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    member, _ = await make_user(database, tenant.account, Role.MEMBER)
+    await make_crm_accounts(database, tenant.account, 3)
+    rep = await make_rep(database, tenant.account)
+    connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
+    spec = {"from_rep_ids": [str(rep.id)], "criteria": []}
+    async with mcp_client(live_server, connected.access_token) as mcp:
+        names = await _tool_names(mcp)
+        preview = await mcp.call_tool("preview_retrieval", {"retrieval": spec})
+        refused = await mcp.call_tool("run_retrieval", {"retrieval": spec})
+    assert {"preview_distribution", "preview_retrieval", "coverage_report"} <= names
+    assert not {"create_distribution", "run_distribution", "run_retrieval"} & names
+    assert not preview.is_error
+    assert refused.is_error

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from keyhouse.crm_accounts.criteria import Condition, SortKey
 from keyhouse.crm_accounts.schemas import CrmAccountFields
@@ -67,7 +67,10 @@ class DistributionOut(BaseModel):
     type: DistributionType
     status: DistributionStatus
     source_rep_id: uuid.UUID | None
-    recipient_rep_ids: list[uuid.UUID] | None = Field(validation_alias="recipient_reps")
+    # The first alias names the field in JSON schemas; the second reads the model's attribute.
+    recipient_rep_ids: list[uuid.UUID] | None = Field(
+        validation_alias=AliasChoices("recipient_rep_ids", "recipient_reps")
+    )
     recipient_book_id: uuid.UUID | None
     criteria: list[Condition]
     ranking: list[SortKey]

@@ -5,6 +5,7 @@ them, and write tools are hidden from, and refused to, callers without full acce
 """
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -14,20 +15,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.auth.principal import CredentialKind, Principal, Scope
+from keyhouse.coverage import service as coverage
+from keyhouse.coverage.schemas import CoverageReport
 from keyhouse.crm_accounts import service as crm_accounts
 from keyhouse.crm_accounts.repository import CrmAccountFilters
 from keyhouse.crm_accounts.schemas import CrmAccountOut, CrmAccountUpdate
+from keyhouse.distributions import service as distributions
+from keyhouse.distributions.models import DistributionStatus
+from keyhouse.distributions.schemas import (
+    DistributionCreate,
+    DistributionOut,
+    DistributionPlan,
+    DistributionRunOut,
+)
 from keyhouse.kit.pagination import Page, PageRequest, decode_cursor, make_page
 from keyhouse.mcp.access import call
 from keyhouse.reps import service as reps
 from keyhouse.reps.schemas import RepOut
+from keyhouse.retrievals import service as retrievals
+from keyhouse.retrievals.schemas import RetrievalPlan, RetrievalRunOut, RetrievalSpec
+from keyhouse.target_books import service as target_books
+from keyhouse.target_books.schemas import BookReport, TargetBookOut
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 UPDATE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
+CREATE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+# Moving accounts between owners overwrites who owns them: destructive, and it runs once.
+MOVE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+)
 
 Limit = Annotated[int, Field(ge=1, le=100, description="How many results to return (1-100).")]
+MovesLimit = Annotated[
+    int, Field(ge=0, le=1000, description="How many individual moves to list in the answer.")
+]
 Cursor = Annotated[
     str | None, Field(description="`next_cursor` from the previous page; omit for the first page.")
 ]
@@ -179,8 +204,147 @@ async def update_account(
     return await call(ctx, Scope.WRITE, work)
 
 
-READ_TOOLS = (who_am_i, search_accounts, get_account, list_reps, get_rep_book)
-WRITE_TOOL_HINTS = ((update_account, UPDATE),)
+async def coverage_report(
+    ctx: Context,
+    stale_days: Annotated[int, Field(ge=1, le=3650, description="No activity for this long.")] = 90,
+    high_fit_score: Annotated[int, Field(ge=0, le=100)] = 80,
+) -> CoverageReport:
+    """Per rep: accounts owned, capacity, load % and stale accounts; pool and unowned high-fit."""
+
+    async def work(session: AsyncSession, who: Principal) -> CoverageReport:
+        return await coverage.coverage_report(
+            session, who, stale_days=stale_days, high_fit_score=high_fit_score
+        )
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def list_target_books(
+    ctx: Context, limit: Limit = 50, cursor: Cursor = None
+) -> Page[TargetBookOut]:
+    """Target books: segments of accounts with a capacity (accounts per rep) and member reps."""
+    page = _page(cursor, limit)
+
+    async def work(session: AsyncSession, who: Principal) -> Page[TargetBookOut]:
+        rows = await target_books.list_books(session, who, page=page)
+        return make_page(list(rows), page, TargetBookOut)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def get_target_book(ctx: Context, book_id: uuid.UUID) -> BookReport:
+    """A target book with each member rep's load against its capacity."""
+
+    async def work(session: AsyncSession, who: Principal) -> BookReport:
+        return await target_books.book_report(session, who, book_id=book_id)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def list_distributions(
+    ctx: Context,
+    status: Annotated[DistributionStatus | None, Field(description="draft or completed.")] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> Page[DistributionOut]:
+    """Distributions: drafts waiting to run and completed ones."""
+    page = _page(cursor, limit)
+
+    async def work(session: AsyncSession, who: Principal) -> Page[DistributionOut]:
+        rows = await distributions.list_distributions(session, who, page=page, status=status)
+        return make_page(list(rows), page, DistributionOut)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def get_distribution(ctx: Context, distribution_id: uuid.UUID) -> DistributionOut:
+    """One distribution: source, recipients, criteria, ranking, status and what it moved."""
+
+    async def work(session: AsyncSession, who: Principal) -> DistributionOut:
+        found = await distributions.get(session, who, distribution_id=distribution_id)
+        return DistributionOut.model_validate(found)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def preview_distribution(
+    ctx: Context, distribution_id: uuid.UUID, moves_limit: MovesLimit = 50
+) -> DistributionPlan:
+    """Which accounts a draft would move to whom, and why a rep would get none. Changes nothing."""
+
+    async def work(session: AsyncSession, who: Principal) -> DistributionPlan:
+        return await distributions.preview(
+            session, who, distribution_id=distribution_id, moves_limit=moves_limit
+        )
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def preview_retrieval(
+    ctx: Context, retrieval: RetrievalSpec, moves_limit: MovesLimit = 50
+) -> RetrievalPlan:
+    """Which accounts a retrieval would take back from reps to the pool. Changes nothing."""
+
+    async def work(session: AsyncSession, who: Principal) -> RetrievalPlan:
+        return await retrievals.preview(session, who, spec=retrieval, moves_limit=moves_limit)
+
+    return await call(ctx, Scope.READ, work)
+
+
+async def create_distribution(ctx: Context, distribution: DistributionCreate) -> DistributionOut:
+    """Create a draft distribution (moves nothing until run_distribution). Needs full access."""
+
+    async def work(session: AsyncSession, who: Principal) -> DistributionOut:
+        created = await distributions.create(session, who, data=distribution)
+        return DistributionOut.model_validate(created)
+
+    return await call(ctx, Scope.WRITE, work)
+
+
+async def run_distribution(
+    ctx: Context, distribution_id: uuid.UUID, moves_limit: MovesLimit = 50
+) -> DistributionRunOut:
+    """Run a draft: every planned transfer happens or none does; it runs once. Full access."""
+
+    async def work(session: AsyncSession, who: Principal) -> DistributionRunOut:
+        return await distributions.run(
+            session, who, distribution_id=distribution_id, moves_limit=moves_limit
+        )
+
+    return await call(ctx, Scope.WRITE, work)
+
+
+async def run_retrieval(
+    ctx: Context, retrieval: RetrievalSpec, moves_limit: MovesLimit = 50
+) -> RetrievalRunOut:
+    """Move matching accounts from reps back to the pool, all or nothing. Needs full access."""
+
+    async def work(session: AsyncSession, who: Principal) -> RetrievalRunOut:
+        return await retrievals.run(session, who, spec=retrieval, moves_limit=moves_limit)
+
+    return await call(ctx, Scope.WRITE, work)
+
+
+READ_TOOLS: tuple[Callable[..., Awaitable[BaseModel]], ...] = (
+    who_am_i,
+    search_accounts,
+    get_account,
+    list_reps,
+    get_rep_book,
+    coverage_report,
+    list_target_books,
+    get_target_book,
+    list_distributions,
+    get_distribution,
+    preview_distribution,
+    preview_retrieval,
+)
+WRITE_TOOL_HINTS: tuple[tuple[Callable[..., Awaitable[BaseModel]], ToolAnnotations], ...] = (
+    (update_account, UPDATE),
+    (create_distribution, CREATE),
+    (run_distribution, MOVE),
+    (run_retrieval, MOVE),
+)
 WRITE_TOOLS = frozenset(function.__name__ for function, _ in WRITE_TOOL_HINTS)
 
 
