@@ -21,6 +21,7 @@ from keyhouse.auth.authenticator import Authenticator
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import Settings
+from keyhouse.connections import endpoints as connections
 from keyhouse.coverage import endpoints as coverage
 from keyhouse.crm_accounts import endpoints as crm_accounts
 from keyhouse.csv_files import endpoints as csv_files
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys,
         members,
         audit_events,
+        connections,
     )
     for module in routers:
         app.include_router(module.router)

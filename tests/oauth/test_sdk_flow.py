@@ -1,76 +1,19 @@
 """The whole connect flow with the official MCP client: discovery, registration, PKCE, consent."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from html import unescape
 
 import httpx
-import httpx2
-from mcp.client.auth import OAuthClientProvider
-from mcp.client.client import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
-from pydantic import AnyUrl
 
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.config import Settings
 from keyhouse.connections import service as connections
 from keyhouse.db import Database
 from keyhouse.users.models import Role
+from tests.assistants import REDIRECT_URI, assistant
 from tests.factories import make_tenant, make_user
 from tests.oauth.headless import SEALED_RE, HeadlessUser
 from tests.oauth_flow import pkce, register
 from tests.web.browsing import csrf_of
-
-REDIRECT_URI = "http://127.0.0.1:33418/callback"
-
-
-class MemoryStorage:
-    """The assistant's token and registration storage."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-@asynccontextmanager
-async def assistant(
-    base_url: str, user: HeadlessUser, statuses: list[int]
-) -> AsyncIterator[Client]:
-    """The official MCP client with OAuth, as an assistant runs it."""
-    oauth = OAuthClientProvider(
-        server_url=f"{base_url}/mcp",
-        client_metadata=OAuthClientMetadata(
-            client_name="SDK Assistant",
-            redirect_uris=[AnyUrl(REDIRECT_URI)],
-            grant_types=["authorization_code", "refresh_token"],
-            token_endpoint_auth_method="none",
-        ),
-        storage=MemoryStorage(),
-        redirect_handler=user.redirect_handler,
-        callback_handler=user.callback_handler,
-    )
-
-    async def record(response: httpx2.Response) -> None:
-        statuses.append(response.status_code)
-
-    async with (
-        httpx2.AsyncClient(auth=oauth, timeout=30, event_hooks={"response": [record]}) as http,
-        Client(streamable_http_client(f"{base_url}/mcp", http_client=http)) as client,
-    ):
-        yield client
 
 
 async def _headless(live_server: str, email: str, password: str, access: str) -> HeadlessUser:

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from mcp.shared.auth import AuthorizationCodeResult
+from mcp.shared.exceptions import MCPError
 from playwright.async_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
     Page,
+    Route,
     async_playwright,
     expect,
 )
@@ -21,7 +24,9 @@ from playwright.async_api import (
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.users.models import Role
+from tests.assistants import REDIRECT_URI, MemoryStorage, assistant
 from tests.factories import make_tenant, make_user
+from tests.mcp_clients import mcp_client
 from tests.servers import running_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -216,4 +221,93 @@ async def test_the_pages_fit_a_phone(
         )
         assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
         await _shot(page, name)
+    await context.close()
+
+
+class BrowserUser:
+    """A person in Chromium who completes an assistant's authorization on the real pages."""
+
+    def __init__(self, page: Page, email: str, access: str, shot_name: str) -> None:
+        self.page, self.email, self.access, self.shot_name = page, email, access, shot_name
+        self.callback: httpx.URL | None = None
+
+    async def redirect_handler(self, authorization_url: str) -> None:
+        """Open the authorize URL, sign in, look at the consent page, Allow."""
+
+        async def catch(route: Route) -> None:
+            self.callback = httpx.URL(route.request.url)
+            await route.fulfill(body="Connected. You can close this tab.")
+
+        await self.page.route(f"{REDIRECT_URI.rsplit('/', 1)[0]}/**", catch)
+        await self.page.goto(authorization_url)
+        await _sign_in(self.page, self.email, PASSWORD_OF[self.email])
+        await expect(self.page.get_by_role("heading")).to_have_text("Connect Browser Assistant")
+        offered = self.page.locator('input[name="access"][value="full_access"]')
+        await expect(offered).to_have_count(1 if self.access == "full_access" else 0)
+        await _shot(self.page, self.shot_name)
+        await self.page.locator(f'input[name="access"][value="{self.access}"]').check()
+        await self.page.get_by_role("button", name="Allow").click()
+        await self.page.wait_for_url(f"{REDIRECT_URI}*")
+
+    async def callback_handler(self) -> AuthorizationCodeResult:
+        """The code, state and issuer the assistant's redirect received."""
+        assert self.callback is not None
+        params = self.callback.params
+        return AuthorizationCodeResult(
+            code=params["code"], state=params.get("state"), iss=params.get("iss")
+        )
+
+
+PASSWORD_OF: dict[str, str] = {}
+
+
+async def test_an_admin_disconnects_an_assistant_and_its_next_call_fails(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    admin, password = await make_user(database, tenant.account, Role.ADMIN)
+    PASSWORD_OF[admin.email] = password
+    context = await _context(browser, server, DESKTOP)
+    page = await context.new_page()
+    user = BrowserUser(page, admin.email, "full_access", "consent-admin")
+    storage = MemoryStorage()
+    async with assistant(server, user, [], client_name="Browser Assistant", storage=storage) as mcp:
+        who = (await mcp.call_tool("who_am_i", {})).structured_content or {}
+    assert who["access_level"] == "full_access" and storage.tokens is not None
+    statuses: list[int] = []
+    async with mcp_client(server, storage.tokens.access_token, statuses=statuses) as mcp:
+        await mcp.call_tool("who_am_i", {})
+        await page.goto("/settings/security#connections")
+        row = page.locator("tr", has_text="Browser Assistant")
+        await expect(row).to_contain_text(admin.email)
+        await expect(row).to_contain_text("Full access")
+        await _shot(page, "connections")
+        await row.get_by_role("link", name="Disconnect").click()
+        await expect(page.get_by_role("alertdialog")).to_contain_text("stops working immediately")
+        await _shot(page, "connection-disconnect-confirm")
+        await page.get_by_role("button", name="Disconnect").click()
+        await expect(page.get_by_role("status")).to_contain_text("Disconnected Browser Assistant")
+        with pytest.raises(MCPError):
+            await mcp.call_tool("who_am_i", {})
+    assert statuses[-1] == 401
+    await context.close()
+
+
+async def test_a_members_consent_page_offers_read_only_only(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    member, password = await make_user(database, tenant.account, Role.MEMBER)
+    PASSWORD_OF[member.email] = password
+    context = await _context(browser, server, DESKTOP)
+    page = await context.new_page()
+    user = BrowserUser(page, member.email, "read_only", "consent-member")
+    async with assistant(server, user, [], client_name="Browser Assistant") as mcp:
+        names = {tool.name for tool in (await mcp.list_tools()).tools}
+    assert "run_distribution" not in names and "who_am_i" in names
+    await page.goto("/settings/security#connections")
+    await expect(page.locator("tr", has_text="Browser Assistant")).to_contain_text("Read-only")
+    await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
+    await expect(page.get_by_text("Only account admins can disconnect")).to_be_visible()
+    await _shot(page, "member-connections")
     await context.close()

@@ -85,10 +85,20 @@ async def _signed_in(request: Request) -> Principal:
     return found.principal
 
 
+async def _refuse_keys(request: Request) -> None:
+    """Keys never act for a person: a valid one gets 403, a bad one still 401."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        authenticator: Authenticator = request.app.state.authenticator
+        await authenticator.authenticate(authorization)
+        raise KeysCannotManageAccess()
+
+
 async def require_signed_in(
     request: Request, _declared: str | None = Security(_session_scheme)
 ) -> Principal:
     """Any active user of a live browser session; a write must carry the CSRF token."""
+    await _refuse_keys(request)
     return await _signed_in(request)
 
 
@@ -96,11 +106,7 @@ async def require_admin(
     request: Request, _declared: str | None = Security(_session_scheme)
 ) -> Principal:
     """A signed-in account admin; a write must carry the CSRF token; keys are always refused."""
-    authorization = request.headers.get("authorization")
-    if authorization:
-        authenticator: Authenticator = request.app.state.authenticator
-        await authenticator.authenticate(authorization)  # a bad key is still a 401
-        raise KeysCannotManageAccess()
+    await _refuse_keys(request)
     principal = await _signed_in(request)
     if not principal.is_admin:
         raise AdminRequired()

@@ -13,8 +13,9 @@ from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.auth.dependencies import AdminUser, SignedInUser
 from keyhouse.config import Settings
+from keyhouse.connections import service as connections
 from keyhouse.db import DbSession
-from keyhouse.errors import InvalidInput
+from keyhouse.errors import InvalidInput, NotFound
 from keyhouse.users import service as users
 from keyhouse.web.templates import redirect, render
 
@@ -29,9 +30,18 @@ async def security(
     db: DbSession,
     who: SignedInUser,
     revoked: Annotated[uuid.UUID | None, Query()] = None,
+    disconnected: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
-    """API keys (admins only) and the Connections section."""
-    context: dict[str, object] = {"keys": [], "creators": {}, "revoked": None}
+    """API keys (admins only) and the Connections section (members see their own)."""
+    user_id = None if who.is_admin else who.user_id
+    views = await connections.list_connections(db, account_id=who.account_id, user_id=user_id)
+    context: dict[str, object] = {
+        "keys": [],
+        "creators": {},
+        "revoked": None,
+        "connections": [view for view in views if view.connection.revoked_at is None],
+        "disconnected": next((v for v in views if v.connection.id == disconnected), None),
+    }
     if who.is_admin:
         keys = await api_keys.list_api_keys(db, account_id=who.account_id)
         members = await users.list_members(db, account_id=who.account_id)
@@ -107,3 +117,26 @@ async def revoke_api_key(db: DbSession, who: AdminUser, key_id: uuid.UUID) -> Re
     key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
     await api_keys.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
     return redirect(f"/settings/security?revoked={key.id}#api-keys")
+
+
+@router.get("/settings/security/connections/{connection_id}/disconnect")
+async def confirm_disconnect(
+    request: Request, db: DbSession, who: AdminUser, connection_id: uuid.UUID
+) -> Response:
+    """Ask before disconnecting, naming the assistant and its user."""
+    views = await connections.list_connections(db, account_id=who.account_id)
+    view = next((v for v in views if v.connection.id == connection_id), None)
+    if view is None:
+        raise NotFound("connection")
+    if view.connection.revoked_at is not None:
+        return redirect("/settings/security#connections")
+    return await render(request, "settings/connection_disconnect.html", {"view": view})
+
+
+@router.post("/settings/security/connections/{connection_id}/disconnect")
+async def disconnect(db: DbSession, who: AdminUser, connection_id: uuid.UUID) -> Response:
+    """Disconnect: the assistant is refused everywhere before this response is sent."""
+    await connections.disconnect(
+        db, who.actor, account_id=who.account_id, connection_id=connection_id
+    )
+    return redirect(f"/settings/security?disconnected={connection_id}#connections")
