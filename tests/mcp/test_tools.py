@@ -74,14 +74,15 @@ async def test_an_api_key_works_on_mcp_too(
     assert [a["name"] for a in (found.structured_content or {})["data"]] == ["Globex"]
 
 
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 async def test_a_member_sees_no_write_tools_and_is_told_who_can_grant_them(
-    live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings
+    live_server: str, client: httpx.AsyncClient, database: Database, settings: Settings, mode: str
 ) -> None:
     tenant = await make_tenant(database, settings)
     member, _ = await make_user(database, tenant.account, Role.MEMBER)
     account = await make_crm_account(database, tenant.account)
     connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
-    async with mcp_client(live_server, connected.access_token) as mcp:
+    async with mcp_client(live_server, connected.access_token, mode=mode) as mcp:
         names = await _tool_names(mcp)
         refused = await mcp.call_tool("update_account", {"account_id": str(account.id), "tier": 1})
     assert {"who_am_i", "search_accounts", "get_account", "list_reps", "get_rep_book"} <= names

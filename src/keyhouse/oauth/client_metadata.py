@@ -8,6 +8,7 @@ short timeout, and the result cached.
 import asyncio
 import ipaddress
 import socket
+import ssl
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -41,9 +42,17 @@ class DocumentRefused(Exception):
 class ClientMetadataDocuments:
     """Fetches, checks and caches URL client ids."""
 
-    def __init__(self, database: Database, *, allow_private_addresses: bool = False) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        allow_private_addresses: bool = False,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        # Both knobs exist for tests, which serve documents from loopback with their own CA.
         self._database = database
         self._allow_private = allow_private_addresses
+        self._verify = verify
 
     async def get(self, client_id: str) -> KeyhouseClient | None:
         """The client described at `client_id`, or None when it cannot be trusted."""
@@ -76,7 +85,7 @@ class ClientMetadataDocuments:
         if parts.username or parts.password or parts.fragment:
             raise DocumentRefused("a client id URL must not carry credentials or a fragment")
         await self._refuse_private(parts.hostname, parts.port or 443)
-        body = await _download(url)
+        body = await _download(url, self._verify)
         try:
             info = OAuthClientInformationFull.model_validate_json(body)
         except ValidationError as error:
@@ -102,11 +111,11 @@ class ClientMetadataDocuments:
                 raise DocumentRefused(f"the host resolves to a non-public address {address}")
 
 
-async def _download(url: str) -> bytes:
+async def _download(url: str, verify: ssl.SSLContext | bool) -> bytes:
     timeout = httpx.Timeout(FETCH_TIMEOUT_SECONDS)
     try:
         async with (
-            httpx.AsyncClient(follow_redirects=False, timeout=timeout) as http,
+            httpx.AsyncClient(follow_redirects=False, timeout=timeout, verify=verify) as http,
             http.stream("GET", url, headers={"Accept": "application/json"}) as response,
         ):
             if response.status_code != 200:
