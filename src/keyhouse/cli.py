@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -82,7 +83,9 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         raise typer.Exit(1) from error
 
 
+@cache
 def _settings() -> Settings:
+    """The settings of this command, checked and (on the embedded default) migrated, once."""
     settings = Settings()
     try:
         settings.secret  # noqa: B018 - fail early on a missing or placeholder secret
@@ -161,16 +164,12 @@ async def _ensure_demo(session: AsyncSession) -> tuple[bool, str]:
     _key, secret = await api_keys.create(
         session,
         COMMAND_LINE,
-        secret=_settings_secret(),
+        secret=_settings().secret,
         account_id=account.id,
         name=DEMO_KEY_NAME,
         access_level=AccessLevel.READ_ONLY,
     )
     return created, secret
-
-
-def _settings_secret() -> bytes:
-    return Settings().secret
 
 
 @app.command()
@@ -301,7 +300,7 @@ def key_create(
         return await api_keys.create(
             session,
             COMMAND_LINE,
-            secret=Settings().secret,
+            secret=_settings().secret,
             account_id=target.id,
             name=name,
             access_level=access,

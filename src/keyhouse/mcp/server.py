@@ -85,6 +85,7 @@ class McpEndpoint:
     """ASGI app for /mcp: authenticate, challenge, then hand over to the SDK's transport."""
 
     def __init__(self, settings: Settings, server: MCPServer) -> None:
+        # Called for its side effect: it creates `server.session_manager` with these options.
         server.streamable_http_app(
             stateless_http=True, json_response=True, transport_security=transport_security(settings)
         )
