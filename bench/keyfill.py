@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from keyhouse.accounts import service as accounts
 from keyhouse.api_keys.models import AccessLevel, ApiKey, KeyKind
@@ -38,9 +39,11 @@ async def create_account(database: Database) -> uuid.UUID:
     return account.id
 
 
-def _row(secret: bytes, account_id: uuid.UUID, token: str, now: datetime) -> dict[str, Any]:
+def _row(
+    secret: bytes, account_id: uuid.UUID, key_id: uuid.UUID, token: str, now: datetime
+) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": key_id,
         "account_id": account_id,
         "name": "bench",
         "kind": KeyKind.API_KEY,
@@ -59,14 +62,26 @@ def _chunk(
     now = datetime.now(UTC)
     rows = []
     for index in indexes:
+        key_id = uuid.uuid4()
         if index % every == 0:
             token = tokens.generate(tokens.TokenKind.API_KEY)
             known.append(token)
         else:
             # Never presented, so any unique string will do; hashing keeps the index realistic.
-            token = f"kh_key_filler{uuid.uuid4().hex}"
-        rows.append(_row(secret, account_id, token, now))
+            token = f"kh_key_filler{key_id.hex}"
+        rows.append(_row(secret, account_id, key_id, token, now))
     return rows
+
+
+async def _insert(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """One chunk: COPY on PostgreSQL (several times faster), a Core executemany elsewhere."""
+    if connection.dialect.name != "postgresql":
+        await connection.execute(insert(ApiKey), rows)
+        return
+    columns = list(rows[0])
+    driver = (await connection.get_raw_connection()).driver_connection
+    records = [list(row.values()) for row in rows]
+    await driver.copy_records_to_table(ApiKey.__tablename__, records=records, columns=columns)
 
 
 async def fill(
@@ -79,5 +94,5 @@ async def fill(
     for start in range(0, count, CHUNK):
         rows = _chunk(secret, account_id, range(start, min(start + CHUNK, count)), every, known)
         async with database.engine.begin() as connection:
-            await connection.execute(insert(ApiKey), rows)
+            await _insert(connection, rows)
     return Filled(secrets=known[:real], seconds=time.perf_counter() - started)
