@@ -26,6 +26,7 @@ def admin_dsn() -> str:
 
 
 async def _postgres(statement: str) -> None:
+    """Run one statement on the admin database."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
     try:
         await connection.execute(statement)

@@ -74,6 +74,7 @@ def _keyhouse(env: dict[str, str], *args: str) -> dict[str, str]:
 
 
 def _free_port() -> int:
+    """A loopback port nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -81,6 +82,7 @@ def _free_port() -> int:
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    """Poll /healthz until it answers 200, the server exits, or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -90,7 +92,8 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.1)
+            pass  # not listening yet
+        time.sleep(0.1)
     raise RuntimeError(f"keyhouse serve did not answer {HEALTHZ} in {STARTUP_TIMEOUT_SECONDS} s")
 
 
@@ -105,16 +108,26 @@ def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, server)
+            try:
+                _wait_healthy(url, server)
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; its log:\n{log.read_text()[-2000:]}") from error
             yield Server(url, server.pid)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def _milliseconds(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * UNIT_MS[unit]
+    """A wrk duration such as `812.00us` or `1.20ms`, in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk duration: {text}")
+    return float(match[1]) * UNIT_MS[match[2]]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -138,6 +151,7 @@ def _parse(path: str, output: str, cpu_seconds: float) -> Load:
 
 
 def _wrk(wrk: str, url: str, headers: list[str], seconds: int) -> str:
+    """Run wrk on one URL, pinned to core 1, and return its report."""
     command = [*_pinned(1), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
@@ -165,6 +179,7 @@ def _rounds(
 
 
 def _median(path: str, rounds: list[dict[str, Load]]) -> Load:
+    """The median of each figure of `path` over the rounds."""
     loads = [measured[path] for measured in rounds]
     return Load(
         path,

@@ -42,6 +42,7 @@ async def create_account(database: Database) -> uuid.UUID:
 def _row(
     secret: bytes, account_id: uuid.UUID, key_id: uuid.UUID, token: str, now: datetime
 ) -> dict[str, Any]:
+    """The column values of one key."""
     return {
         "id": key_id,
         "account_id": account_id,
@@ -74,12 +75,13 @@ def _chunk(
 
 
 async def _insert(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """One chunk: COPY on PostgreSQL (several times faster), a Core executemany elsewhere."""
+    """One chunk: COPY on PostgreSQL (about twice as fast), a Core executemany elsewhere."""
     if connection.dialect.name != "postgresql":
         await connection.execute(insert(ApiKey), rows)
         return
     columns = list(rows[0])
     driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None, "an open connection has a driver connection"
     records = [list(row.values()) for row in rows]
     await driver.copy_records_to_table(ApiKey.__tablename__, records=records, columns=columns)
 

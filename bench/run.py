@@ -21,6 +21,7 @@ BENCHMARKS = ("verification", "http")
 
 
 def _arguments() -> argparse.Namespace:
+    """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="repeatable")
     parser.add_argument("--keys", default="1000,1000000", help="api_keys table sizes, ascending")
@@ -46,6 +47,7 @@ def _machine() -> str:
 
 
 def _verification(arguments: argparse.Namespace) -> Section:
+    """Verification cost on the requested databases that answer."""
     kinds = arguments.databases.split(",")
     skipped = "postgresql" in kinds and not databases.postgres_reachable()
     if skipped:
