@@ -32,7 +32,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _machine() -> str:
-    """Cores, CPU model and the versions that move the figures."""
+    """Cores, CPU model, load and the versions that move the figures."""
     cpuinfo = Path("/proc/cpuinfo")
     models = [
         line.split(":", 1)[1].strip()
@@ -42,7 +42,8 @@ def _machine() -> str:
     cpu = models[0] if models else platform.processor() or "unknown CPU"
     return (
         f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
     )
 
 
