@@ -77,19 +77,23 @@ class Authenticator:
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal behind an `Authorization` header value."""
         token = bearer_token(authorization)
-        if tokens.parse_kind(token) is not tokens.TokenKind.API_KEY:
+        if len(token) > tokens.MAX_LENGTH:
             raise invalid_token("The key is malformed or mistyped.")
         secret_hash = tokens.keyed_hash(self._secret, token)
-        credential = await self._lookup(secret_hash)
+        trusted = self._feed.cache_is_trusted()
+        # Only tokens that passed the format and checksum check are cached, so a hit needs
+        # no second check; everything else is checked before it can reach the database.
+        credential = self._cache.get(secret_hash) if trusted else None
+        if credential is None:
+            if tokens.parse_kind(token) is not tokens.TokenKind.API_KEY:
+                raise invalid_token("The key is malformed or mistyped.")
+            credential = await self._load(secret_hash, trusted=trusted)
         if credential.expires_at is not None and credential.expires_at <= time.time():
             raise invalid_token("The key has expired.")
         self._usage.touch(credential.principal.key_id)
         return credential.principal
 
-    async def _lookup(self, secret_hash: str) -> CachedCredential:
-        trusted = self._feed.cache_is_trusted()
-        if trusted and (cached := self._cache.get(secret_hash)) is not None:
-            return cached
+    async def _load(self, secret_hash: str, *, trusted: bool) -> CachedCredential:
         generation = self._cache.generation
         async with self._database.sessions() as session:
             loaded = await load_credential(session, secret_hash=secret_hash)

@@ -17,6 +17,8 @@ RANDOM_BYTES = 32  # 256 bits
 RANDOM_LENGTH = 43  # 62**43 > 2**256
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32
 HINT_LENGTH = 12
+# `key` is the longest kind.
+MAX_LENGTH = len("kh_key_") + RANDOM_LENGTH + len("_") + CHECKSUM_LENGTH
 
 
 class TokenKind(StrEnum):
