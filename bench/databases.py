@@ -34,13 +34,13 @@ async def _postgres(statement: str) -> None:
         await connection.close()
 
 
-def postgres_reachable() -> bool:
-    """Whether the PostgreSQL server of the benchmark answers."""
+def postgres_problem() -> str | None:
+    """Why the benchmark's PostgreSQL server cannot be used, or None when it answers."""
     try:
         asyncio.run(_postgres("SELECT 1"))
-    except (OSError, asyncpg.PostgresError):
-        return False
-    return True
+    except (OSError, asyncpg.PostgresError) as error:
+        return f"{admin_dsn()}: {type(error).__name__}: {error}"
+    return None
 
 
 @contextmanager

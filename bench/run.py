@@ -50,13 +50,13 @@ def _machine() -> str:
 def _verification(arguments: argparse.Namespace) -> Section:
     """Verification cost on the requested databases that answer."""
     kinds = arguments.databases.split(",")
-    skipped = "postgresql" in kinds and not databases.postgres_reachable()
-    if skipped:
+    problem = databases.postgres_problem() if "postgresql" in kinds else None
+    if problem:
         kinds.remove("postgresql")
     sizes = sorted(int(size) for size in arguments.keys.split(","))
     section = verification.run(kinds, sizes)
-    if skipped:
-        section.notes.append(f"postgresql skipped: nothing answers at {databases.admin_dsn()}")
+    if problem:
+        section.notes.append(f"postgresql skipped: {problem}")
     return section
 
 
