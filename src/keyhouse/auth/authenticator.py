@@ -58,7 +58,7 @@ def insufficient_scope(scope: Scope) -> BearerError:
 
 
 class Authenticator:
-    """Verifies credentials: format and checksum, one HMAC, a cached lookup, then the database."""
+    """Verifies credentials: one HMAC and a cached lookup; on a miss, format and checksum first."""
 
     def __init__(
         self,
