@@ -39,3 +39,16 @@ def test_the_hint_is_the_first_twelve_characters() -> None:
     key = tokens.generate(TokenKind.API_KEY)
     assert tokens.hint(key) == key[:12]
     assert key.startswith("kh_key_")
+
+
+def test_keys_issued_earlier_still_verify_to_the_same_stored_hash() -> None:
+    # Issued and hashed by an earlier release: the fast path must keep accepting them.
+    issued = {
+        "kh_key_AgpBnuzF30h71uYRrInn5Qq0XuhdhW67WKbAl12sAtu_07rchC": TokenKind.API_KEY,
+        "kh_at_8n6KUnEoKoBWyfTJWT6v7edwlCY7FEjTrhEvdaDcjv7_3lLVKq": TokenKind.ACCESS_TOKEN,
+    }
+    for token, kind in issued.items():
+        assert tokens.parse_kind(token) is kind
+    assert tokens.keyed_hash(b"a" * 32, next(iter(issued))) == (
+        "bb410fb6e9c8513973284aeb91e559e3aad55fa247adfca02928a47bc276e6f5"
+    )

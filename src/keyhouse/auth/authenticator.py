@@ -80,7 +80,7 @@ class SignedIn:
 
 
 class Authenticator:
-    """Verifies credentials: format and checksum, one HMAC, a cached lookup, then the database."""
+    """Verifies credentials: one HMAC and a cached lookup; on a miss, format and checksum first."""
 
     def __init__(
         self,
@@ -133,22 +133,29 @@ class Authenticator:
     ) -> Principal:
         """The principal behind an `Authorization` header value."""
         token = bearer_token(authorization)
-        kind = tokens.parse_kind(token)
-        if kind is None:
+        if len(token) > tokens.MAX_LENGTH:
             raise invalid_token("The credential is malformed or mistyped.")
-        if kind not in accept:
-            raise invalid_token(_wrong_place(kind))
-        credential = await self._lookup(kind, tokens.keyed_hash(self._secret, token))
+        secret_hash = tokens.keyed_hash(self._secret, token)
+        trusted = self._feed.cache_is_trusted()
+        # Only tokens that passed the format and checksum check are cached, so a hit needs
+        # no second check; everything else is checked before it can reach the database.
+        credential = self._cache.get(secret_hash) if trusted else None
+        if credential is None:
+            kind = tokens.parse_kind(token)
+            if kind is None:
+                raise invalid_token("The credential is malformed or mistyped.")
+            if kind not in accept:
+                raise invalid_token(_wrong_place(kind))
+            credential = await self._load(kind, secret_hash, trusted=trusted)
+        elif credential.kind not in accept:
+            raise invalid_token(_wrong_place(credential.kind))
         if credential.expires_at is not None and credential.expires_at <= time.time():
             raise invalid_token("The credential has expired.")
         if credential.principal.key_id is not None:
             self._usage.touch(credential.principal.key_id)
         return credential.principal
 
-    async def _lookup(self, kind: TokenKind, secret_hash: str) -> CachedCredential:
-        trusted = self._feed.cache_is_trusted()
-        if trusted and (cached := self._cache.get(secret_hash)) is not None:
-            return cached
+    async def _load(self, kind: TokenKind, secret_hash: str, *, trusted: bool) -> CachedCredential:
         generation = self._cache.generation
         async with self._database.sessions() as session:
             credential = await self._loaders[kind](session, secret_hash, datetime.now(UTC))

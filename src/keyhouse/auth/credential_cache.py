@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from keyhouse.auth.principal import Principal
+from keyhouse.kit.tokens import TokenKind
 
 MAX_ENTRIES = 200_000
 
@@ -14,6 +15,7 @@ class CachedCredential:
 
     principal: Principal
     expires_at: float | None
+    kind: TokenKind  # what the token is, so a cache hit still answers "accepted here?"
 
 
 class CredentialCache:

@@ -9,6 +9,7 @@ from keyhouse.api_keys.repository import load_credential
 from keyhouse.auth.credential_cache import CachedCredential
 from keyhouse.auth.principal import CredentialKind, Principal
 from keyhouse.connections.service import effective_access
+from keyhouse.kit.tokens import TokenKind
 from keyhouse.oauth import repository as oauth
 from keyhouse.users.models import Role
 
@@ -33,7 +34,8 @@ async def load_api_key(
         credential_name=key.name,
         key_id=key.id,
     )
-    return CachedCredential(principal, key.expires_at.timestamp() if key.expires_at else None)
+    expires_at = key.expires_at.timestamp() if key.expires_at else None
+    return CachedCredential(principal, expires_at, TokenKind.API_KEY)
 
 
 async def load_access_token(
@@ -70,4 +72,4 @@ async def load_access_token(
         user_email=user.email,
         role_allows_write=user.role == Role.ADMIN,
     )
-    return CachedCredential(principal, token.expires_at.timestamp())
+    return CachedCredential(principal, token.expires_at.timestamp(), TokenKind.ACCESS_TOKEN)

@@ -1,0 +1,252 @@
+"""HTTP throughput: a real `keyhouse serve` loaded by `wrk`, /healthz against /api/v1/me."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from report import Section, Target
+
+RATIO_TARGET = 0.85
+CONNECTIONS = 32
+ROUNDS = 5  # alternating runs per path, so both meet the same machine load
+DISAGREEMENT = 0.05  # between the requests/s and the server-CPU ratios
+STARTUP_TIMEOUT_SECONDS = 30.0
+HEALTHZ, ME = "/healthz", "/api/v1/me"
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured on one path, and the server's CPU time meanwhile."""
+
+    path: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    cpu_seconds: float
+
+    @property
+    def rps(self) -> float:
+        """Requests per second."""
+        return self.requests / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request, in microseconds."""
+        return self.cpu_seconds * 1e6 / self.requests
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running `keyhouse serve`."""
+
+    url: str
+    pid: int
+
+
+def ensure_wrk() -> str:
+    """The wrk binary, installed from Debian's archive if it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 or not shutil.which("sudo") else ["sudo"]
+    install = [*sudo, "apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update", "-q"], check=True)
+        subprocess.run(install, check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def _pinned(core: int) -> list[str]:
+    """A `taskset` prefix pinning to `core`, when there is one to spare."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(core)]
+    return []
+
+
+def _keyhouse(env: dict[str, str], *args: str) -> dict[str, str]:
+    """Run a `keyhouse ... --json` command and return its JSON object."""
+    command = [str(Path(sys.executable).with_name("keyhouse")), *args, "--json"]
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    parsed: dict[str, str] = json.loads(done.stdout)
+    return parsed
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    """Poll /healthz until it answers 200, the server exits, or time runs out."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"keyhouse serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + HEALTHZ, timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    raise RuntimeError(f"keyhouse serve did not answer {HEALTHZ} in {STARTUP_TIMEOUT_SECONDS} s")
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
+    """`keyhouse serve` on a free loopback port, pinned to core 0."""
+    port = _free_port()
+    command = [str(Path(sys.executable).with_name("keyhouse")), "serve", "--port", str(port)]
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(
+            [*_pinned(0), *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            try:
+                _wait_healthy(url, server)
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; its log:\n{log.read_text()[-2000:]}") from error
+            yield Server(url, server.pid)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _milliseconds(text: str) -> float:
+    """A wrk duration such as `812.00us` or `1.20ms`, in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk duration: {text}")
+    return float(match[1]) * UNIT_MS[match[2]]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; taskset execs in place)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _parse(path: str, output: str, cpu_seconds: float) -> Load:
+    """Requests, duration and latency percentiles from `wrk --latency` output."""
+    if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failed requests on {path}:\n{output}")
+    done = re.search(r"(\d+) requests in ([\d.]+(?:us|ms|s|m)),", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE)
+    if done is None or p50 is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    seconds = _milliseconds(done[2]) / 1000
+    return Load(
+        path, int(done[1]), seconds, _milliseconds(p50[1]), _milliseconds(p99[1]), cpu_seconds
+    )
+
+
+def _wrk(wrk: str, url: str, headers: list[str], seconds: int) -> str:
+    """Run wrk on one URL, pinned to core 1, and return its report."""
+    command = [*_pinned(1), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    done = subprocess.run(
+        [*command, url], check=True, capture_output=True, text=True, timeout=seconds + 30
+    )
+    return done.stdout
+
+
+def _measure(wrk: str, server: Server, path: str, headers: list[str], seconds: int) -> Load:
+    """One wrk run on `path`, with the server's CPU time it cost."""
+    before = _cpu_seconds(server.pid)
+    output = _wrk(wrk, server.url + path, headers, seconds)
+    return _parse(path, output, _cpu_seconds(server.pid) - before)
+
+
+def _rounds(
+    wrk: str, server: Server, paths: dict[str, list[str]], seconds: int
+) -> list[dict[str, Load]]:
+    """ROUNDS short runs per path, alternating, so both paths share the machine's load."""
+    return [
+        {path: _measure(wrk, server, path, headers, seconds) for path, headers in paths.items()}
+        for _ in range(ROUNDS)
+    ]
+
+
+def _combined(path: str, rounds: list[dict[str, Load]]) -> Load:
+    """All rounds of `path` as one run: totals, and the median of each percentile."""
+    loads = [measured[path] for measured in rounds]
+    return Load(
+        path,
+        sum(load.requests for load in loads),
+        sum(load.seconds for load in loads),
+        statistics.median(load.p50_ms for load in loads),
+        statistics.median(load.p99_ms for load in loads),
+        sum(load.cpu_seconds for load in loads),
+    )
+
+
+def _bearer_header(env: dict[str, str]) -> str:
+    """An account and a read-only key made through the CLI, as the key's header."""
+    account = _keyhouse(env, "account", "create", "Bench", "--admin-email", "bench@example.com")
+    key = _keyhouse(
+        env, "key", "create", "--account", account["slug"], "--name", "wrk", "--access", "read_only"
+    )
+    return f"Authorization: Bearer {key['secret']}"
+
+
+def _section(rounds: list[dict[str, Load]], seconds: int) -> Section:
+    """Both paths' figures; the target holds only if requests/s and server CPU agree on it."""
+    healthz, me = _combined(HEALTHZ, rounds), _combined(ME, rounds)
+    ratio, cpu_ratio = me.rps / healthz.rps, healthz.cpu_us / me.cpu_us
+    pinning = "server on core 0, wrk on core 1" if _pinned(0) else "not pinned"
+    section = Section(
+        f"HTTP: wrk -c{CONNECTIONS}, {ROUNDS} alternating rounds of {seconds} s per path",
+        ["path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"],
+    )
+    for x in (healthz, me):
+        section.rows.append(
+            [x.path, f"{x.rps:,.0f}", f"{x.p50_ms:.2f}", f"{x.p99_ms:.2f}", f"{x.cpu_us:.0f}"]
+        )
+    goal = f"{ME} ≥ {RATIO_TARGET:.0%} of {HEALTHZ} requests/s"
+    measured = f"{ratio:.1%} ({cpu_ratio:.1%} by CPU)"
+    section.targets.append(Target(goal, measured, min(ratio, cpu_ratio) >= RATIO_TARGET))
+    section.notes.append(f"ratio me/healthz: {ratio:.1%} requests/s ({pinning})")
+    section.notes.append(f"ratio me/healthz by server CPU per request: {cpu_ratio:.1%}")
+    if abs(ratio - cpu_ratio) > DISAGREEMENT:
+        section.notes.append("the two ratios disagree: other load disturbed requests/s")
+    return section
+
+
+def run(seconds: int, warmup: int) -> Section:
+    """Serve a fresh embedded workspace; load /healthz and /api/v1/me on that one server."""
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="keyhouse-bench-http-") as var_dir:
+        env = {**os.environ, "KEYHOUSE_VAR_DIR": var_dir}
+        env.pop("KEYHOUSE_DATABASE_URL", None)
+        bearer = _bearer_header(env)
+        paths = {HEALTHZ: [], ME: [bearer]}
+        with serving(env, Path(var_dir) / "server.log") as server:
+            for path, headers in paths.items():
+                _wrk(wrk, server.url + path, headers, warmup)
+            per_round = max(1, round(seconds / ROUNDS))
+            rounds = _rounds(wrk, server, paths, per_round)
+    return _section(rounds, per_round)
