@@ -1,6 +1,6 @@
 """An instance's side of strict revocation on PostgreSQL: LISTEN, apply, acknowledge, renew.
 
-One asyncpg connection (application_name `keyhouse-revocations`) listens for revocations,
+One asyncpg connection (application_name `keyhouse-revocations:<pid>`) listens for revocations,
 acknowledges each one it has applied and renews the instance's lease. The cache is trusted
 only while that connection is up and the lease, measured locally from when its renewal was
 *sent*, has not run out: an instance that cannot acknowledge stops trusting its cache before
@@ -8,6 +8,7 @@ a revoker stops waiting for it (see docs/revocation.md).
 """
 
 import asyncio
+import os
 import time
 import uuid
 from contextlib import suppress
@@ -67,7 +68,10 @@ class RevocationListener:
 
     async def _run_once(self) -> None:
         connection = await asyncpg.connect(
-            self._dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+            self._dsn,
+            timeout=5,
+            # Operators (and tests) find one instance's listener by its process id.
+            server_settings={"application_name": f"{APPLICATION_NAME}:{os.getpid()}"},
         )
         closed = asyncio.Event()
 
