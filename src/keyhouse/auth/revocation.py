@@ -30,8 +30,8 @@ from keyhouse.instances import repository
 PENDING = "keyhouse.revoked_key_ids"
 NUMBER = "keyhouse.revocation_seq"
 # Acknowledgements take a notification and an UPDATE: poll soon, then back off.
-FIRST_POLL_SECONDS = 0.002
-MAX_POLL_SECONDS = 0.05
+FIRST_POLL_SECONDS = 0.001
+MAX_POLL_SECONDS = 0.01
 
 log = structlog.get_logger(__name__)
 
