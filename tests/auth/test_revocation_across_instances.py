@@ -7,6 +7,7 @@ it returns, 1,000 requests go to instance A, instance B and nginx in turn.
 
 import asyncio
 import os
+import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -117,6 +118,24 @@ async def test_a_key_revoked_through_instance_a_is_refused_everywhere_at_once(
     assert await outcomes(cluster.urls, me_with(secret), AFTER) == ["401"] * AFTER
     # Instance B still serves the keys that were not revoked.
     assert await outcomes(cluster.urls, me_with(other), 3) == ["200"] * 3
+
+
+async def test_a_frozen_instance_refuses_a_key_revoked_while_it_was_frozen(
+    cluster: Cluster, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    key, secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
+    assert await outcomes(cluster.urls, me_with(secret), WARM_UP) == ["200"] * WARM_UP
+    frozen = cluster.instances[1]
+    # Stopped, B can neither hear the revocation nor acknowledge it: the revoke waits for B's
+    # lease, and B, woken up, finds its lease lapsed before it looks at its cache.
+    os.kill(frozen.pid, signal.SIGSTOP)
+    try:
+        done = await asyncio.to_thread(cli, settings, "key", "revoke", str(key.id), "--yes")
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+    assert done.returncode == 0
+    assert await outcomes([frozen.url, cluster.proxy], me_with(secret), AFTER) == ["401"] * AFTER
 
 
 async def _connected(
