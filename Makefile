@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The page tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium
+# The scale-out tests run Debian's nginx in front of several instances.
+NGINX := /usr/sbin/nginx
 
 .PHONY: run test lint test-sqlite test-postgresql bench clean
 
@@ -13,6 +15,9 @@ $(STAMP): pyproject.toml
 $(CHROMIUM):
 	apt-get update -q && apt-get install -y -q chromium
 
+$(NGINX):
+	apt-get update -q && apt-get install -y -q nginx
+
 run: $(STAMP)
 	$(VENV)/bin/keyhouse serve --demo
 
@@ -21,10 +26,10 @@ test: lint test-sqlite test-postgresql
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench migrations examples && $(VENV)/bin/ruff format --check src tests bench migrations examples && $(VENV)/bin/mypy
 
-test-sqlite: $(STAMP) $(CHROMIUM)
+test-sqlite: $(STAMP) $(CHROMIUM) $(NGINX)
 	KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest
 
-test-postgresql: $(STAMP) $(CHROMIUM)
+test-postgresql: $(STAMP) $(CHROMIUM) $(NGINX)
 	KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest
 
 bench: $(STAMP)

@@ -76,14 +76,15 @@ def running_server(settings: Settings, log_path: Path) -> Iterator[str]:
             stdin=subprocess.DEVNULL,
         )
         try:
-            _wait_until_up(url, process)
+            wait_until_up(url, process)
             yield url
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Return once `url`/readyz answers; fail if the process exits or takes too long."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

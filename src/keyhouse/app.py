@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache = CredentialCache()
     app.state.settings = settings
     app.state.database = database
-    app.state.revocations = RevocationFeed(settings, database.session_class, cache)
+    app.state.revocations = RevocationFeed(settings, database, cache)
     app.state.usage = UsageRecorder(database, settings.last_used_flush_seconds)
     app.state.authenticator = Authenticator(
         settings.secret,

@@ -68,8 +68,8 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     async def in_transaction() -> T:
         database = Database(settings)
-        # Registers the commit hook that tells running servers about revocations.
-        RevocationFeed(settings, database.session_class, CredentialCache())
+        # Registers the commit hooks that tell running servers about revocations and wait for them.
+        RevocationFeed(settings, database, CredentialCache())
         try:
             async with database.transaction() as session:
                 return await work(session)

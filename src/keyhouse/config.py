@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 64 * 1_048_576
     last_used_flush_seconds: float = 5.0
+    # How long an instance may trust its credential cache without renewing its lease (PostgreSQL);
+    # also the longest a revocation waits for an instance that stopped answering.
+    revocation_lease_seconds: float = 2.0
     log_level: str = "info"
     access_token_seconds: int = 3600
     refresh_token_days: int = 30

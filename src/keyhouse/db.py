@@ -1,6 +1,6 @@
 """Engine and session factory; the request-scoped session commits or rolls back."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -56,6 +56,9 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=self.session_class
         )
+        # Awaited after each commit of `transaction()`, before the caller goes on (and so
+        # before a response is sent): the revocation feed waits there for other instances.
+        self.after_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -67,6 +70,8 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+            for hook in self.after_commit:
+                await hook(session)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

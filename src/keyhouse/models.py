@@ -6,6 +6,7 @@ from keyhouse.audit.models import AuditEvent
 from keyhouse.connections.models import Connection
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.distributions.models import Distribution
+from keyhouse.instances.models import Instance, RevocationClock
 from keyhouse.kit.orm import Base
 from keyhouse.oauth.models import ConnectionToken, OAuthClient, OAuthCode
 from keyhouse.ownership.models import OwnershipChange
@@ -24,12 +25,14 @@ __all__ = [
     "ConnectionToken",
     "CrmAccount",
     "Distribution",
+    "Instance",
     "Invitation",
     "OAuthClient",
     "OAuthCode",
     "OwnershipChange",
     "Rep",
     "Retrieval",
+    "RevocationClock",
     "TargetBook",
     "User",
     "WebSession",

@@ -1,31 +1,37 @@
-"""Revocation feed: tells this process's cache, and every other process, that keys changed.
+"""Revocation feed: every instance stops accepting a revoked credential before the revoke returns.
 
 A service marks keys with `announce(session, key_ids)` inside its transaction. When the
 transaction commits, this process forgets those keys at once. Other processes learn it:
-- on PostgreSQL through `NOTIFY` (sent by the same transaction, so only if it commits), received
-  by a dedicated `LISTEN` connection; while that connection is down the cache is not trusted
-  and every verification goes to the database;
+- on PostgreSQL the transaction numbers itself on the revocation clock and sends `NOTIFY` (both
+  only if it commits); after the commit, `Database.transaction()` waits until every instance
+  with a live lease has acknowledged that number, or until any lease that could still be live
+  has run out (`RevocationListener`, docs/revocation.md);
 - on the embedded SQLite default (one server process, plus CLI commands) through a signal file
   next to the database whose change time the server checks before trusting its cache.
 """
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import structlog
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from keyhouse.auth.credential_cache import CredentialCache
+from keyhouse.auth.revocation_listener import CHANNEL, RevocationListener, payload
 from keyhouse.config import Settings
+from keyhouse.db import Database
+from keyhouse.instances import repository
 
-CHANNEL = "keyhouse_credentials"
 PENDING = "keyhouse.revoked_key_ids"
-RECONNECT_SECONDS = 1.0
+NUMBER = "keyhouse.revocation_seq"
+# Acknowledgements take a notification and an UPDATE: poll soon, then back off.
+FIRST_POLL_SECONDS = 0.001
+MAX_POLL_SECONDS = 0.01
 
 log = structlog.get_logger(__name__)
 
@@ -33,34 +39,30 @@ log = structlog.get_logger(__name__)
 async def announce(session: AsyncSession, key_ids: set[uuid.UUID]) -> None:
     """Mark keys whose credentials stop being valid when this transaction commits."""
     session.info.setdefault(PENDING, set()).update(key_ids)
-    if session.get_bind().dialect.name == "postgresql":
-        payload = ",".join(str(key_id) for key_id in sorted(key_ids))
-        await session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {
-                "channel": CHANNEL,
-                "payload": payload,
-            },
-        )
 
 
 class RevocationFeed:
     """Delivers committed revocations to `cache` and decides whether the cache is trusted."""
 
-    def __init__(self, settings: Settings, session_class: type[Session], cache: CredentialCache):
-        self._settings = settings
+    def __init__(self, settings: Settings, database: Database, cache: CredentialCache):
+        self.instance_id = uuid.uuid4()
+        self._database = database
         self._cache = cache
+        self._lease = settings.revocation_lease_seconds
         self._signal = _signal_path(settings)
         self._signal_seen = self._signal_stamp()
-        self._listening = False
+        self._listener = RevocationListener(settings, cache, self.instance_id)
         self._task: asyncio.Task[None] | None = None
+        session_class = database.session_class
+        event.listen(session_class, "before_commit", self._before_commit)
         event.listen(session_class, "after_commit", self._after_commit)
         event.listen(session_class, "after_rollback", self._after_rollback)
+        database.after_commit.append(self._wait_for_instances)
 
     def cache_is_trusted(self) -> bool:
         """True when no revocation can have been missed since the cache was filled."""
         if self._signal is None:
-            return self._listening
+            return self._listener.trusted()
         stamp = self._signal_stamp()
         if stamp != self._signal_seen:
             self._signal_seen = stamp
@@ -68,15 +70,31 @@ class RevocationFeed:
         return True
 
     async def start(self) -> None:
-        """Start listening for other processes' revocations (PostgreSQL only)."""
+        """Start listening and holding a lease (PostgreSQL only)."""
         if self._signal is None:
-            self._task = asyncio.create_task(self._listen_forever())
+            self._task = asyncio.create_task(self._listener.run_forever())
 
     async def stop(self) -> None:
-        """Stop listening."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop listening and give the lease up, so revokers no longer wait for this instance."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            async with self._database.transaction() as session:
+                await repository.leave(session, instance_id=self.instance_id)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("instance_leave_failed", error=type(error).__name__)
+
+    def _before_commit(self, session: Session) -> None:
+        key_ids: set[uuid.UUID] | None = session.info.get(PENDING)
+        if not key_ids or self._signal is not None:
+            return
+        # Flush first: the clock row stays locked from here to the commit, so keep that short.
+        session.flush()
+        seq = repository.advance_clock(session)
+        repository.notify(session, channel=CHANNEL, payload=payload(seq, key_ids))
+        session.info[NUMBER] = seq
 
     def _after_commit(self, session: Session) -> None:
         key_ids: set[uuid.UUID] = session.info.pop(PENDING, set())
@@ -90,41 +108,39 @@ class RevocationFeed:
 
     def _after_rollback(self, session: Session) -> None:
         session.info.pop(PENDING, None)
+        session.info.pop(NUMBER, None)
+
+    async def _wait_for_instances(self, session: AsyncSession) -> None:
+        """After a commit: return once no other instance can still accept what it revoked."""
+        seq: int | None = session.info.pop(NUMBER, None)
+        if seq is None:
+            return
+        # Past the deadline every lease renewed before the commit has run out, and no lease
+        # renewed after it was granted without acknowledging `seq`: waiting longer is useless.
+        deadline = time.monotonic() + self._lease
+        pause = FIRST_POLL_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            if await self._all_acknowledged(seq):
+                return
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 2, MAX_POLL_SECONDS)
+        log.warning("revocation_waited_for_leases", seq=seq)
+
+    async def _all_acknowledged(self, seq: int) -> bool:
+        try:
+            async with self._database.sessions() as poll:
+                lagging = await repository.count_lagging(poll, seq=seq, besides=self.instance_id)
+        except (SQLAlchemyError, OSError) as error:
+            # The deadline alone keeps the promise; the poll only makes it sooner.
+            log.warning("revocation_poll_failed", error=type(error).__name__)
+            return False
+        return lagging == 0
 
     def _signal_stamp(self) -> int:
         try:
             return self._signal.stat().st_mtime_ns if self._signal else 0
         except FileNotFoundError:
             return 0
-
-    async def _listen_forever(self) -> None:
-        while True:
-            try:
-                await self._listen_once()
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("revocation_listener_down", error=type(error).__name__)
-            self._listening = False
-            self._cache.clear()
-            await asyncio.sleep(RECONNECT_SECONDS)
-
-    async def _listen_once(self) -> None:
-        dsn = self._settings.async_database_url.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(dsn)
-        closed = asyncio.Event()
-        connection.add_termination_listener(lambda _conn: closed.set())
-        try:
-            await connection.add_listener(CHANNEL, self._on_notify)
-            # Anything revoked before LISTEN took effect may be cached: start clean.
-            self._cache.clear()
-            self._listening = True
-            await closed.wait()
-        finally:
-            self._listening = False
-            if not connection.is_closed():
-                await connection.close()
-
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._cache.forget({uuid.UUID(key_id) for key_id in payload.split(",") if key_id})
 
 
 def _signal_path(settings: Settings) -> Path | None:
