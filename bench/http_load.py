@@ -1,4 +1,8 @@
-"""HTTP throughput: a real `keyhouse serve` loaded by `wrk`, /healthz against /api/v1/me."""
+"""HTTP throughput: a real `keyhouse serve` loaded by `wrk`.
+
+/healthz against /api/v1/me with an API key and MCP `tools/call who_am_i` with an OAuth access
+token (from a headless connect, also timed), alternating on the same server in the same run.
+"""
 
 import json
 import os
@@ -16,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from oauth_connect import connect
 from report import Section, Target
 
 RATIO_TARGET = 0.85
@@ -23,7 +28,10 @@ CONNECTIONS = 32
 ROUNDS = 5  # alternating runs per path, so both meet the same machine load
 DISAGREEMENT = 0.05  # between the requests/s and the server-CPU ratios
 STARTUP_TIMEOUT_SECONDS = 30.0
-HEALTHZ, ME = "/healthz", "/api/v1/me"
+HEALTHZ, ME, MCP = "/healthz", "/api/v1/me", "/mcp who_am_i"
+MCP_SCRIPT = Path(__file__).with_name("who_am_i.lua")
+ADMIN_EMAIL, ADMIN_PASSWORD = "bench@example.com", "bench-password-1"
+CONNECTS = 5
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -113,6 +121,7 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
 def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
     """`keyhouse serve` on a free loopback port, pinned to core 0."""
     port = _free_port()
+    env = {**env, "KEYHOUSE_BASE_URL": f"http://127.0.0.1:{port}"}  # OAuth redirects name it
     command = [str(Path(sys.executable).with_name("keyhouse")), "serve", "--port", str(port)]
     with log.open("wb") as stderr:
         server = subprocess.Popen(
@@ -164,8 +173,13 @@ def _parse(path: str, output: str, cpu_seconds: float) -> Load:
 
 
 def _wrk(wrk: str, url: str, headers: list[str], seconds: int) -> str:
-    """Run wrk on one URL, pinned to core 1, and return its report."""
+    """Run wrk on one URL, pinned to core 1, and return its report.
+
+    `…/mcp who_am_i` stands for a JSON-RPC POST to /mcp, which who_am_i.lua writes.
+    """
     command = [*_pinned(1), wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if url.endswith(MCP):
+        url, command = url.removesuffix(MCP) + "/mcp", [*command, "-s", str(MCP_SCRIPT)]
     for header in headers:
         command += ["-H", header]
     done = subprocess.run(
@@ -206,7 +220,16 @@ def _combined(path: str, rounds: list[dict[str, Load]]) -> Load:
 
 def _bearer_header(env: dict[str, str]) -> str:
     """An account and a read-only key made through the CLI, as the key's header."""
-    account = _keyhouse(env, "account", "create", "Bench", "--admin-email", "bench@example.com")
+    account = _keyhouse(
+        env,
+        "account",
+        "create",
+        "Bench",
+        "--admin-email",
+        ADMIN_EMAIL,
+        "--admin-password",
+        ADMIN_PASSWORD,
+    )
     key = _keyhouse(
         env, "key", "create", "--account", account["slug"], "--name", "wrk", "--access", "read_only"
     )
@@ -215,14 +238,14 @@ def _bearer_header(env: dict[str, str]) -> str:
 
 def _section(rounds: list[dict[str, Load]], seconds: int) -> Section:
     """Both paths' figures; the target holds only if requests/s and server CPU agree on it."""
-    healthz, me = _combined(HEALTHZ, rounds), _combined(ME, rounds)
+    healthz, me, mcp = (_combined(path, rounds) for path in (HEALTHZ, ME, MCP))
     ratio, cpu_ratio = me.rps / healthz.rps, healthz.cpu_us / me.cpu_us
     pinning = "server on core 0, wrk on core 1" if _pinned(0) else "not pinned"
     section = Section(
         f"HTTP: wrk -c{CONNECTIONS}, {ROUNDS} alternating rounds of {seconds} s per path",
         ["path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"],
     )
-    for x in (healthz, me):
+    for x in (healthz, me, mcp):
         section.rows.append(
             [x.path, f"{x.rps:,.0f}", f"{x.p50_ms:.2f}", f"{x.p99_ms:.2f}", f"{x.cpu_us:.0f}"]
         )
@@ -233,6 +256,9 @@ def _section(rounds: list[dict[str, Load]], seconds: int) -> Section:
     section.notes.append(f"ratio me/healthz by server CPU per request: {cpu_ratio:.1%}")
     if abs(ratio - cpu_ratio) > DISAGREEMENT:
         section.notes.append("the two ratios disagree: other load disturbed requests/s")
+    section.notes.append(
+        f"ratio MCP who_am_i (access token) / me (API key): {mcp.rps / me.rps:.1%}"
+    )
     return section
 
 
@@ -243,10 +269,17 @@ def run(seconds: int, warmup: int) -> Section:
         env = {**os.environ, "KEYHOUSE_VAR_DIR": var_dir}
         env.pop("KEYHOUSE_DATABASE_URL", None)
         bearer = _bearer_header(env)
-        paths = {HEALTHZ: [], ME: [bearer]}
         with serving(env, Path(var_dir) / "server.log") as server:
+            connects = [connect(server.url, ADMIN_EMAIL, ADMIN_PASSWORD) for _ in range(CONNECTS)]
+            paths = {HEALTHZ: [], ME: [bearer], MCP: [f"Authorization: Bearer {connects[-1][0]}"]}
             for path, headers in paths.items():
                 _wrk(wrk, server.url + path, headers, warmup)
             per_round = max(1, round(seconds / ROUNDS))
             rounds = _rounds(wrk, server, paths, per_round)
-    return _section(rounds, per_round)
+    section = _section(rounds, per_round)
+    took = statistics.median(seconds for _, seconds in connects) * 1000
+    section.notes.append(
+        f"headless OAuth connect, discovery → token, signed-in user: {took:.0f} ms "
+        f"(median of {CONNECTS})"
+    )
+    return section

@@ -39,9 +39,11 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     """Database, cache, revocation feed, usage recorder and authenticator, wired as in app.py."""
     database = Database(settings)
     cache = CredentialCache()
-    feed = RevocationFeed(settings, database.session_class, cache)
+    feed = RevocationFeed(settings, database, cache)
     usage = UsageRecorder(database, settings.last_used_flush_seconds)
-    authenticator = Authenticator(settings.secret, database, cache, feed, usage)
+    authenticator = Authenticator(
+        settings.secret, database, cache, feed, usage, mcp_resource=settings.mcp_url
+    )
     await feed.start()
     await usage.start()
     try:

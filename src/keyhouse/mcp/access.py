@@ -35,16 +35,22 @@ def read_only_explanation(principal: Principal) -> str:
     return "This API key is read-only. An admin can create a full-access key."
 
 
-async def call(
-    ctx: Context, scope: Scope, work: Callable[[AsyncSession, Principal], Awaitable[T]]
-) -> T:
-    """Run `work` for the caller in one transaction; refusals become tool errors."""
-    request = ctx.request_context.request
-    principal = principal_of(request)
+def require(ctx: Context, scope: Scope) -> Principal:
+    """The caller, if its access covers `scope`; otherwise a tool error saying who can grant it."""
+    principal = principal_of(ctx.request_context.request)
     if principal is None:
         raise ToolError("Not authenticated.")
     if not principal.allows(scope):
         raise ToolError(read_only_explanation(principal))
+    return principal
+
+
+async def call(
+    ctx: Context, scope: Scope, work: Callable[[AsyncSession, Principal], Awaitable[T]]
+) -> T:
+    """Run `work` for the caller in one transaction; refusals become tool errors."""
+    principal = require(ctx, scope)
+    request = ctx.request_context.request
     database: Database = request.scope["app"].state.database  # type: ignore[union-attr]
     try:
         async with database.transaction() as session:

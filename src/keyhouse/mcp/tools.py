@@ -29,7 +29,7 @@ from keyhouse.distributions.schemas import (
     DistributionRunOut,
 )
 from keyhouse.kit.pagination import Page, PageRequest, decode_cursor, make_page
-from keyhouse.mcp.access import call
+from keyhouse.mcp.access import call, require
 from keyhouse.reps import service as reps
 from keyhouse.reps.schemas import RepOut
 from keyhouse.retrievals import service as retrievals
@@ -78,20 +78,17 @@ def _page(cursor: str | None, limit: int) -> PageRequest:
 
 async def who_am_i(ctx: Context) -> WhoAmI:
     """Who you are acting for: the account, the user, the assistant, and your access level."""
-
-    async def work(_session: AsyncSession, who: Principal) -> WhoAmI:
-        is_connection = who.credential is CredentialKind.MCP_CONNECTION
-        return WhoAmI(
-            account_name=who.account_name,
-            account_slug=who.account_slug,
-            user_email=who.user_email,
-            client=who.credential_name if is_connection else None,
-            credential=who.credential,
-            access_level=who.access,
-            can_change_data=who.allows(Scope.WRITE),
-        )
-
-    return await call(ctx, Scope.READ, work)
+    who = require(ctx, Scope.READ)  # answered from the principal: no database round trip
+    is_connection = who.credential is CredentialKind.MCP_CONNECTION
+    return WhoAmI(
+        account_name=who.account_name,
+        account_slug=who.account_slug,
+        user_email=who.user_email,
+        client=who.credential_name if is_connection else None,
+        credential=who.credential,
+        access_level=who.access,
+        can_change_data=who.allows(Scope.WRITE),
+    )
 
 
 async def search_accounts(
