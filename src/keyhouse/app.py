@@ -29,6 +29,7 @@ from keyhouse.db import Database
 from keyhouse.distributions import endpoints as distributions
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
+from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.mcp.server import McpEndpoint, build_server
 from keyhouse.oauth import consent
 from keyhouse.oauth import endpoints as oauth
@@ -40,7 +41,6 @@ from keyhouse.target_books import endpoints as target_books
 from keyhouse.users import endpoints as members
 from keyhouse.web.error_pages import error_page, wants_page
 from keyhouse.web.router import mount_pages
-from keyhouse.web.throttle import LoginThrottle
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
@@ -64,17 +64,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.revocations = RevocationFeed(settings, database.session_class, cache)
     app.state.usage = UsageRecorder(database, settings.last_used_flush_seconds)
+    app.state.rate_limits = RateLimits(settings)
     app.state.authenticator = Authenticator(
         settings.secret,
         database,
         cache,
         app.state.revocations,
         app.state.usage,
+        rate_limits=app.state.rate_limits,
         mcp_resource=settings.mcp_url,
         session_idle=timedelta(hours=settings.session_idle_hours),
     )
     app.state.mcp = build_server()
-    app.state.login_throttle = LoginThrottle(settings)
     _add_error_handlers(app)
     # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
     routers = (
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consent.router)
     _add_health(app)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
-    app.router.routes.extend(oauth.routes(settings, provider))
+    app.router.routes.extend(oauth.routes(settings, provider, app.state.rate_limits))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(
