@@ -121,6 +121,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await state.usage.stop()
+        await state.rate_limits.close()
         await state.revocations.stop()
         await state.database.dispose()
 

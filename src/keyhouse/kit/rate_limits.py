@@ -16,6 +16,7 @@ import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from keyhouse.config import ConfigurationError, Settings
@@ -38,12 +39,14 @@ class RateLimited(KeyhouseError):
 
 def parse_limit(text: str) -> RateLimitItem:
     """A limit such as `600/minute` or `5/15 minutes`, or InvalidInput."""
+    problem = f"rate_limit: {text!r} is not a rate such as '600/minute' or '10000/hour'."
     try:
-        return parse(text)
+        limit = parse(text)
     except ValueError as error:
-        raise InvalidInput(
-            f"rate_limit: {text!r} is not a rate such as '600/minute' or '10000/hour'."
-        ) from error
+        raise InvalidInput(problem) from error
+    if limit.amount < 1:
+        raise InvalidInput(problem)
+    return limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,22 +70,33 @@ class Budgets:
             raise ConfigurationError(error.detail) from error
 
 
-def storage_for(settings: Settings) -> Storage:
-    """Redis when configured (shared by every instance), else this process's memory."""
-    if settings.redis_url:
-        uri = settings.redis_url.replace("redis://", "async+redis://", 1).replace(
-            "rediss://", "async+rediss://", 1
-        )
-        return RedisStorage(uri, implementation="redispy", key_prefix="keyhouse")
-    return MemoryStorage()
-
-
 class RateLimits:
     """Tests and counts every limit; the one place that answers 429."""
 
-    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.budgets = Budgets.from_settings(settings)
-        self._limiter = SlidingWindowCounterRateLimiter(storage or storage_for(settings))
+        self._pool: ConnectionPool | None = None
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage(settings))
+
+    def _storage(self, settings: Settings) -> Storage:
+        """Redis when configured (shared by every instance), else this process's memory."""
+        if not settings.redis_url:
+            return MemoryStorage()
+        # Our own pool, so that shutting down closes its connections.
+        self._pool = ConnectionPool.from_url(settings.redis_url)
+        uri = "async+rediss://" if settings.redis_url.startswith("rediss:") else "async+redis://"
+        pool: object = self._pool  # limits types its options as scalars; it takes a pool
+        return RedisStorage(
+            uri,
+            implementation="redispy",
+            key_prefix="keyhouse",
+            connection_pool=pool,  # type: ignore[arg-type]
+        )
+
+    async def close(self) -> None:
+        """Close the connections to Redis, if any."""
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def _allows(self, limit: RateLimitItem, *identifiers: str) -> bool:
         try:
