@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # The page tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint test-sqlite test-postgresql bench clean
+.PHONY: run test lint test-sqlite test-postgresql bench soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]' && touch $(STAMP)
@@ -29,6 +29,9 @@ test-postgresql: $(STAMP) $(CHROMIUM)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) var
