@@ -27,7 +27,7 @@ from keyhouse.crm_accounts import endpoints as crm_accounts
 from keyhouse.csv_files import endpoints as csv_files
 from keyhouse.db import Database
 from keyhouse.distributions import endpoints as distributions
-from keyhouse.errors import KeyhouseError
+from keyhouse.errors import ERROR_RESPONSES, KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
 from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.mcp.server import McpEndpoint, build_server
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         connections,
     )
     for module in routers:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_pages(app)
     app.include_router(consent.router)
     _add_health(app)
