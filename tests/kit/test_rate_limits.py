@@ -13,7 +13,7 @@ from keyhouse.db import Database
 from keyhouse.kit import tokens
 from tests.factories import make_tenant
 from tests.servers import cli_json
-from tests.web.browsing import new_client, sign_in
+from tests.web.browsing import csrf_of, new_client, sign_in
 
 PASSWORD = "correct horse battery"
 GARBAGE = {"Authorization": "Bearer kh_key_garbage"}
@@ -60,11 +60,13 @@ async def test_requests_without_credentials_do_not_count_as_failures(
     database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    async with app_with(settings, auth_failures_per_ip="2/minute") as app:
-        async with new_client(app, address="10.1.1.1") as assistant:
-            for _ in range(5):
-                assert (await assistant.post("/mcp", json={})).status_code == 401
-            assert (await assistant.get("/api/v1/me", headers=tenant.read)).status_code == 200
+    async with (
+        app_with(settings, auth_failures_per_ip="2/minute") as app,
+        new_client(app, address="10.1.1.1") as assistant,
+    ):
+        for _ in range(5):
+            assert (await assistant.post("/mcp", json={})).status_code == 401
+        assert (await assistant.get("/api/v1/me", headers=tenant.read)).status_code == 200
 
 
 async def test_failures_against_one_key_hint_block_that_hint_from_every_address(
@@ -86,13 +88,12 @@ async def test_every_key_has_the_default_request_limit_on_rest_and_mcp(
     database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    async with app_with(settings, key_requests="2/minute") as app:
-        async with new_client(app) as script:
-            for _ in range(2):
-                assert (await script.get("/api/v1/me", headers=tenant.read)).status_code == 200
-            _assert_rate_limited(await script.get("/api/v1/me", headers=tenant.read))
-            _assert_rate_limited(await script.post("/mcp", headers=tenant.read, json={}))
-            assert (await script.get("/api/v1/me", headers=tenant.write)).status_code == 200
+    async with app_with(settings, key_requests="2/minute") as app, new_client(app) as script:
+        for _ in range(2):
+            assert (await script.get("/api/v1/me", headers=tenant.read)).status_code == 200
+        _assert_rate_limited(await script.get("/api/v1/me", headers=tenant.read))
+        _assert_rate_limited(await script.post("/mcp", headers=tenant.read, json={}))
+        assert (await script.get("/api/v1/me", headers=tenant.write)).status_code == 200
 
 
 async def test_an_admin_sets_a_keys_own_limit_over_the_json_api(
@@ -123,15 +124,16 @@ async def test_sign_in_attempts_answer_429_with_retry_after(
     database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    async with app_with(settings, login_attempts_per_email="2/15 minutes") as app:
-        async with new_client(app) as browser:
-            form = await browser.get("/login")
-            csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
-            data = {"email": tenant.admin.email, "password": "guess", "csrf_token": csrf}
-            for _ in range(2):
-                assert (await browser.post("/login", data=data)).status_code == 400
-            blocked = await browser.post("/login", data={**data, "password": PASSWORD})
-            assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
+    async with (
+        app_with(settings, login_attempts_per_email="2/15 minutes") as app,
+        new_client(app) as browser,
+    ):
+        form = await browser.get("/login")
+        data = {"email": tenant.admin.email, "password": "guess", "csrf_token": csrf_of(form.text)}
+        for _ in range(2):
+            assert (await browser.post("/login", data=data)).status_code == 400
+        blocked = await browser.post("/login", data={**data, "password": PASSWORD})
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
 
 
 async def test_oauth_registration_is_limited_per_address(settings: Settings) -> None:
@@ -150,12 +152,16 @@ async def test_instances_share_their_counters_in_redis(
 ) -> None:
     tenant = await make_tenant(database, settings)
     shared = {"redis_url": "redis://127.0.0.1:6379/0", "key_requests": "3/minute"}
-    async with app_with(settings, **shared) as first, app_with(settings, **shared) as second:
-        async with new_client(first) as one, new_client(second) as two:
-            assert (await one.get("/api/v1/me", headers=tenant.read)).status_code == 200
-            assert (await two.get("/api/v1/me", headers=tenant.read)).status_code == 200
-            assert (await one.get("/api/v1/me", headers=tenant.read)).status_code == 200
-            _assert_rate_limited(await two.get("/api/v1/me", headers=tenant.read))
+    async with (
+        app_with(settings, **shared) as first,
+        app_with(settings, **shared) as second,
+        new_client(first) as one,
+        new_client(second) as two,
+    ):
+        assert (await one.get("/api/v1/me", headers=tenant.read)).status_code == 200
+        assert (await two.get("/api/v1/me", headers=tenant.read)).status_code == 200
+        assert (await one.get("/api/v1/me", headers=tenant.read)).status_code == 200
+        _assert_rate_limited(await two.get("/api/v1/me", headers=tenant.read))
 
 
 async def test_the_command_line_sets_a_keys_limit(database: Database, settings: Settings) -> None:
