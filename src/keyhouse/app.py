@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.uses_https)
     app.add_middleware(AccessLog)
     return app
 
