@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from asyncpg import exceptions as asyncpg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
@@ -43,6 +44,14 @@ from keyhouse.web.error_pages import error_page, wants_page
 from keyhouse.web.router import mount_pages
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+# What asyncpg raises (wrapped by SQLAlchemy as a plain DBAPIError, or raw from its own
+# connections) when PostgreSQL is down, restarting, shutting down or out of connections.
+UNREACHABLE_POSTGRES = (
+    asyncpg_errors.PostgresConnectionError,  # connection lost or refused by the server
+    asyncpg_errors.OperatorInterventionError,  # admin shutdown, crash, starting up (class 57)
+    asyncpg_errors.InsufficientResourcesError,  # too many connections (class 53)
+    asyncpg_errors.InterfaceError,  # the client-side connection is closed
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -184,5 +193,14 @@ def _add_error_handlers(app: FastAPI) -> None:
             request, 503, "service_unavailable", "The database is unreachable; retry shortly."
         )
 
-    for unreachable in (OperationalError, InterfaceError, ConnectionError):
+    for unreachable in (OperationalError, InterfaceError, ConnectionError, TimeoutError):
         app.add_exception_handler(unreachable, database_down)
+    for raw in UNREACHABLE_POSTGRES:
+        app.add_exception_handler(raw, database_down)
+
+    @app.exception_handler(DBAPIError)
+    async def driver_error(request: Request, error: DBAPIError) -> Response:
+        cause = error.orig.__cause__ if error.orig is not None else None
+        if error.connection_invalidated or isinstance(cause, UNREACHABLE_POSTGRES):
+            return await database_down(request, error)
+        raise error  # a bug, not an outage: the 500 and its traceback must show it
