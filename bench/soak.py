@@ -268,6 +268,7 @@ async def key_churn(_http: httpx.AsyncClient, world: World, url: str) -> bool:
     body = {"name": "soak churn", "access_level": "read_only"}
     created = await browser.post("/api/v1/api-keys", json=body, headers=csrf)
     if created.status_code != 201:
+        print(f"key churn failed: create {created.status_code}", file=sys.stderr)
         return False
     key = created.json()
     auth = {"Authorization": f"Bearer {key['secret']}"}
@@ -275,7 +276,11 @@ async def key_churn(_http: httpx.AsyncClient, world: World, url: str) -> bool:
     used = await _http_get(browser, f"{other}/api/v1/me", auth)
     revoked = await browser.post(f"/api/v1/api-keys/{key['id']}/revoke", headers=csrf)
     refused = await _http_get(browser, f"{other}/api/v1/me", auth)
-    return used == 200 and revoked.status_code == 200 and refused == 401
+    if (used, revoked.status_code, refused) != (200, 200, 401):
+        steps = f"used {used}, revoked {revoked.status_code}, then {refused}"
+        print(f"key churn failed: {steps}", file=sys.stderr)
+        return False
+    return True
 
 
 async def _http_get(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> int:
