@@ -25,7 +25,7 @@ SCALARS = (
     strategies.none()
     | strategies.booleans()
     | strategies.integers()
-    | strategies.floats(allow_nan=False)
+    | strategies.floats(allow_nan=False, allow_infinity=False)
     | strategies.text(max_size=40)
     | strategies.sampled_from(["now-90d", "now+1w", "2026-01-01T00:00:00+00:00", "now-9999999d"])
 )
