@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 # The scale-out tests run Debian's nginx in front of several instances.
 NGINX := /usr/sbin/nginx
 
-.PHONY: run test lint test-sqlite test-postgresql bench clean
+.PHONY: run test lint test-sqlite test-postgresql bench soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]' && touch $(STAMP)
@@ -34,6 +34,9 @@ test-postgresql: $(STAMP) $(CHROMIUM) $(NGINX)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) var

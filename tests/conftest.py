@@ -57,6 +57,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         "secret_key": secrets.token_urlsafe(48),
         "log_level": "warning",
         "last_used_flush_seconds": 0.2,
+        # The shared app serves every test from one address with a few keys; the limits
+        # themselves are proven on apps of their own (tests/kit/test_rate_limits.py).
+        "auth_failures_per_ip": "100000/minute",
+        "auth_failures_per_key_prefix": "100000/minute",
+        "oauth_registrations_per_ip": "100000/minute",
+        "key_requests": "100000/minute",
         # The port a live server binds when a test needs real HTTP (OAuth, MCP clients).
         "base_url": f"http://127.0.0.1:{free_port()}",
     }

@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from asyncpg import exceptions as asyncpg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
@@ -27,8 +28,9 @@ from keyhouse.crm_accounts import endpoints as crm_accounts
 from keyhouse.csv_files import endpoints as csv_files
 from keyhouse.db import Database
 from keyhouse.distributions import endpoints as distributions
-from keyhouse.errors import KeyhouseError
+from keyhouse.errors import ERROR_RESPONSES, KeyhouseError
 from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
+from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.mcp.server import McpEndpoint, build_server
 from keyhouse.oauth import consent
 from keyhouse.oauth import endpoints as oauth
@@ -40,9 +42,16 @@ from keyhouse.target_books import endpoints as target_books
 from keyhouse.users import endpoints as members
 from keyhouse.web.error_pages import error_page, wants_page
 from keyhouse.web.router import mount_pages
-from keyhouse.web.throttle import LoginThrottle
 
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+# What asyncpg raises (wrapped by SQLAlchemy as a plain DBAPIError, or raw from its own
+# connections) when PostgreSQL is down, restarting, shutting down or out of connections.
+UNREACHABLE_POSTGRES = (
+    asyncpg_errors.PostgresConnectionError,  # connection lost or refused by the server
+    asyncpg_errors.OperatorInterventionError,  # admin shutdown, crash, starting up (class 57)
+    asyncpg_errors.InsufficientResourcesError,  # too many connections (class 53)
+    asyncpg_errors.InterfaceError,  # the client-side connection is closed
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,17 +73,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.revocations = RevocationFeed(settings, database, cache)
     app.state.usage = UsageRecorder(database, settings.last_used_flush_seconds)
+    app.state.rate_limits = RateLimits(settings)
     app.state.authenticator = Authenticator(
         settings.secret,
         database,
         cache,
         app.state.revocations,
         app.state.usage,
+        rate_limits=app.state.rate_limits,
         mcp_resource=settings.mcp_url,
         session_idle=timedelta(hours=settings.session_idle_hours),
     )
     app.state.mcp = build_server()
-    app.state.login_throttle = LoginThrottle(settings)
     _add_error_handlers(app)
     # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
     routers = (
@@ -92,12 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         connections,
     )
     for module in routers:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_pages(app)
     app.include_router(consent.router)
     _add_health(app)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
-    app.router.routes.extend(oauth.routes(settings, provider))
+    app.router.routes.extend(oauth.routes(settings, provider, app.state.rate_limits))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(
@@ -105,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.uses_https)
     app.add_middleware(AccessLog)
     return app
 
@@ -120,6 +130,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await state.usage.stop()
+        await state.rate_limits.close()
         await state.revocations.stop()
         await state.database.dispose()
 
@@ -182,5 +193,14 @@ def _add_error_handlers(app: FastAPI) -> None:
             request, 503, "service_unavailable", "The database is unreachable; retry shortly."
         )
 
-    for unreachable in (OperationalError, InterfaceError, ConnectionError):
+    for unreachable in (OperationalError, InterfaceError, ConnectionError, TimeoutError):
         app.add_exception_handler(unreachable, database_down)
+    for raw in UNREACHABLE_POSTGRES:
+        app.add_exception_handler(raw, database_down)
+
+    @app.exception_handler(DBAPIError)
+    async def driver_error(request: Request, error: DBAPIError) -> Response:
+        cause = error.orig.__cause__ if error.orig is not None else None
+        if error.connection_invalidated or isinstance(cause, UNREACHABLE_POSTGRES):
+            return await database_down(request, error)
+        raise error  # a bug, not an outage: the 500 and its traceback must show it

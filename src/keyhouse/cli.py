@@ -290,6 +290,9 @@ def key_create(
     expires_in: Annotated[
         str | None, typer.Option("--expires-in", help="e.g. 90d, 12h, 2w")
     ] = None,
+    rate_limit: Annotated[
+        str | None, typer.Option("--rate-limit", help="e.g. 1200/minute (default: service's)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; its secret is printed once and never again."""
@@ -305,6 +308,7 @@ def key_create(
             name=name,
             access_level=access,
             expires_in=lifetime,
+            rate_limit=rate_limit,
         )
 
     key, secret = _run(work)

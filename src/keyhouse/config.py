@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     invitation_days: float = 7
     login_attempts_per_email: str = "5/15 minutes"
     login_attempts_per_ip: str = "30/15 minutes"
+    auth_failures_per_ip: str = "30/minute"
+    auth_failures_per_key_prefix: str = "10/minute"
+    oauth_registrations_per_ip: str = "20/hour"
+    key_requests: str = "600/minute"
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -1,6 +1,8 @@
 """One error base carrying status and code, mapped to JSON by one handler."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
 
 
 class KeyhouseError(Exception):
@@ -72,3 +74,28 @@ class ServiceUnavailable(KeyhouseError):
 
     status = 503
     code = "service_unavailable"
+
+
+class ErrorBody(BaseModel):
+    """Every REST error: a stable code and a sentence for people."""
+
+    error: str
+    detail: str
+
+
+def _declared(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Declared on every REST route so that clients (and the schema fuzzer) know each error's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _declared("Malformed request, or a credential sent in the URL"),
+    401: _declared("No credential, or an unknown, revoked or expired one"),
+    403: _declared("The credential may not do this (read-only, or not an admin)"),
+    404: _declared("Nothing with that id in the caller's account"),
+    409: _declared("Conflicts with the current state"),
+    413: _declared("The body is too large"),
+    422: _declared("A field has a value the service refuses"),
+    429: _declared("A rate limit is used up; see Retry-After"),
+    503: _declared("The database is unreachable; retry shortly"),
+}

@@ -6,7 +6,13 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 
 from keyhouse.api_keys import service
-from keyhouse.api_keys.schemas import ApiKeyOut, CreatedApiKey, ListedApiKey, NewApiKey
+from keyhouse.api_keys.schemas import (
+    ApiKeyOut,
+    CreatedApiKey,
+    KeyRateLimit,
+    ListedApiKey,
+    NewApiKey,
+)
 from keyhouse.auth.dependencies import AdminUser
 from keyhouse.config import Settings
 from keyhouse.db import DbSession
@@ -49,6 +55,7 @@ async def create_api_key(
         name=body.name,
         access_level=body.access_level,
         expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
+        rate_limit=body.rate_limit,
     )
     response.headers["Cache-Control"] = "no-store"
     return CreatedApiKey.model_validate(
@@ -61,4 +68,15 @@ async def revoke_api_key(key_id: uuid.UUID, db: DbSession, who: AdminUser) -> Ap
     """Revoke: every request with the key is refused, on every instance, once this returns."""
     key = await service.get_api_key(db, account_id=who.account_id, key_id=key_id)
     key = await service.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
+    return ApiKeyOut.model_validate(key)
+
+
+@router.put("/{key_id}/rate-limit", summary="Set an API key's request limit")
+async def set_api_key_rate_limit(
+    key_id: uuid.UUID, body: KeyRateLimit, db: DbSession, who: AdminUser
+) -> ApiKeyOut:
+    """Requests the key may make (e.g. `1200/minute`); null returns it to the default."""
+    key = await service.set_rate_limit(
+        db, who.actor, account_id=who.account_id, key_id=key_id, rate_limit=body.rate_limit
+    )
     return ApiKeyOut.model_validate(key)

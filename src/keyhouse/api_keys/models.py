@@ -40,6 +40,8 @@ class ApiKey(IdMixin, Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # Requests allowed to this key, e.g. "1200/minute"; None: the service default.
+    rate_limit: Mapped[str | None] = mapped_column(String(32))
 
     def is_usable(self, now: datetime) -> bool:
         """Neither revoked nor expired at `now`."""

@@ -24,6 +24,9 @@ class ApiKeyOut(BaseModel):
     last_used_at: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None
+    rate_limit: str | None = Field(
+        description="Requests this key may make, e.g. `1200/minute`; null: the service default."
+    )
     status: str
 
 
@@ -45,3 +48,10 @@ class NewApiKey(StrictInput):
     name: str = Field(min_length=1, max_length=100, examples=["Data Sync Script"])
     access_level: AccessLevel
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, examples=[90])
+    rate_limit: str | None = Field(default=None, max_length=32, examples=["1200/minute"])
+
+
+class KeyRateLimit(StrictInput):
+    """Set a key's request limit; null returns it to the service default."""
+
+    rate_limit: str | None = Field(max_length=32, examples=["1200/minute"])

@@ -12,6 +12,7 @@ from keyhouse.audit.service import Actor, record
 from keyhouse.auth import revocation
 from keyhouse.errors import InvalidInput, NotFound
 from keyhouse.kit import tokens
+from keyhouse.kit.rate_limits import parse_limit
 
 MAX_NAME_LENGTH = 100
 
@@ -25,8 +26,10 @@ async def create(
     name: str,
     access_level: AccessLevel,
     expires_in: timedelta | None = None,
+    rate_limit: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new API key and its plaintext secret, which the caller shows once and forgets."""
+    rate_limit = _checked_rate_limit(rate_limit)
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: give the key a name of 1 to {MAX_NAME_LENGTH} characters.")
@@ -43,15 +46,54 @@ async def create(
         created_by=actor.user_id,
         expires_at=expires_at,
     )
+    key.rate_limit = rate_limit
     record(
         session,
         actor,
         account_id=account_id,
         action="api_key.created",
         subject_id=key.id,
-        details={"name": name, "access_level": access_level.value, "hint": key.hint},
+        details={
+            "name": name,
+            "access_level": access_level.value,
+            "hint": key.hint,
+            "rate_limit": rate_limit,
+        },
     )
     return key, plaintext
+
+
+def _checked_rate_limit(rate_limit: str | None) -> str | None:
+    if rate_limit is None or not rate_limit.strip():
+        return None
+    parse_limit(rate_limit.strip())
+    return rate_limit.strip()
+
+
+async def set_rate_limit(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    account_id: uuid.UUID,
+    key_id: uuid.UUID,
+    rate_limit: str | None,
+) -> ApiKey:
+    """Set a key's request limit; every instance applies it from the next request."""
+    key = await repository.get(session, account_id=account_id, key_id=key_id)
+    if key is None or key.kind is not KeyKind.API_KEY:
+        raise NotFound("API key")
+    key.rate_limit = _checked_rate_limit(rate_limit)
+    # Verified credentials are cached with their limit: make every instance reload this key.
+    await revocation.announce(session, {key.id})
+    record(
+        session,
+        actor,
+        account_id=account_id,
+        action="api_key.rate_limit_set",
+        subject_id=key.id,
+        details={"name": key.name, "hint": key.hint, "rate_limit": key.rate_limit},
+    )
+    return key
 
 
 async def create_connection_key(

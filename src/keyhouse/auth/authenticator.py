@@ -18,6 +18,7 @@ from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit import tokens
+from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.kit.tokens import TokenKind
 from keyhouse.users.models import Role, User
 from keyhouse.web import repository as web_sessions
@@ -90,6 +91,7 @@ class Authenticator:
         feed: RevocationFeed,
         usage: UsageRecorder,
         *,
+        rate_limits: RateLimits,
         mcp_resource: str,
         session_idle: timedelta = SESSION_IDLE,
     ) -> None:
@@ -98,6 +100,7 @@ class Authenticator:
         self._cache = cache
         self._feed = feed
         self._usage = usage
+        self._rate_limits = rate_limits
         self._loaders: dict[TokenKind, Loader] = {
             TokenKind.API_KEY: credentials.load_api_key,
             TokenKind.ACCESS_TOKEN: partial(credentials.load_access_token, resource=mcp_resource),
@@ -129,9 +132,20 @@ class Authenticator:
         return SignedIn(principal=session_principal(web_session, user, account), user=user)
 
     async def authenticate(
-        self, authorization: str | None, *, accept: frozenset[TokenKind] = REST_CREDENTIALS
+        self,
+        authorization: str | None,
+        *,
+        accept: frozenset[TokenKind] = REST_CREDENTIALS,
+        client: str = "unknown",
     ) -> Principal:
-        """The principal behind an `Authorization` header value."""
+        """The principal behind an `Authorization` header value, within the rate limits."""
+        presented = (authorization or "").partition(" ")[2].strip()
+        async with self._rate_limits.authentication(client=client, token=presented):
+            principal = await self._verify(authorization, accept)
+        await self._rate_limits.count_request(principal.key_id, principal.rate_limit)
+        return principal
+
+    async def _verify(self, authorization: str | None, accept: frozenset[TokenKind]) -> Principal:
         token = bearer_token(authorization)
         if len(token) > tokens.MAX_LENGTH:
             raise invalid_token("The credential is malformed or mistyped.")

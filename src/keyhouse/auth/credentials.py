@@ -33,6 +33,7 @@ async def load_api_key(
         credential_id=key.id,
         credential_name=key.name,
         key_id=key.id,
+        rate_limit=key.rate_limit,
     )
     expires_at = key.expires_at.timestamp() if key.expires_at else None
     return CachedCredential(principal, expires_at, TokenKind.API_KEY)
@@ -71,5 +72,6 @@ async def load_access_token(
         user_id=user.id,
         user_email=user.email,
         role_allows_write=user.role == Role.ADMIN,
+        rate_limit=key.rate_limit,
     )
     return CachedCredential(principal, token.expires_at.timestamp(), TokenKind.ACCESS_TOKEN)

@@ -47,13 +47,20 @@ class KeysCannotManageAccess(Forbidden):
         )
 
 
+def client_address(request: Request) -> str:
+    """The caller's IP address (uvicorn takes it from X-Forwarded-For of a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def _authenticate(request: Request, scope: Scope) -> Principal:
     if QUERY_TOKEN_NAMES.intersection(request.query_params) or any(
         value.startswith("kh_") for value in request.query_params.values()
     ):
         raise invalid_request("Send credentials in the Authorization header, not the URL.")
     authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator.authenticate(request.headers.get("authorization"))
+    principal = await authenticator.authenticate(
+        request.headers.get("authorization"), client=client_address(request)
+    )
     if not principal.allows(scope):
         raise insufficient_scope(scope)
     return principal
@@ -96,7 +103,8 @@ async def _refuse_keys(request: Request) -> None:
     authorization = request.headers.get("authorization")
     if authorization:
         authenticator: Authenticator = request.app.state.authenticator
-        await authenticator.authenticate(authorization)
+        # A bad key is still a 401 (and counts as a failed authentication).
+        await authenticator.authenticate(authorization, client=client_address(request))
         raise KeysCannotManageAccess()
 
 

@@ -39,6 +39,7 @@ class Principal:
     user_email: str | None = None
     is_admin: bool = False  # a signed-in admin may manage keys, connections and members
     role_allows_write: bool = False  # a connection's user could grant full access (scope challenge)
+    rate_limit: str | None = None  # the backing key's own request limit; None: the default
 
     def allows(self, scope: Scope) -> bool:
         """Whether this principal's effective access covers `scope`."""

@@ -58,7 +58,12 @@ async def import_reps(
         )
 
 
-@router.get("/accounts/export.csv", summary="Export accounts as CSV (streamed)")
+@router.get(
+    "/accounts/export.csv",
+    summary="Export accounts as CSV (streamed)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The accounts as CSV"}},
+)
 async def export_accounts(request: Request, who: ReadAccess) -> StreamingResponse:
     """Every live account, streamed in chunks from a server-side cursor."""
     database: Database = request.app.state.database

@@ -93,6 +93,7 @@ class AccessLog:
             )
 
 
+HSTS = "max-age=63072000; includeSubDomains"
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'"
@@ -103,10 +104,12 @@ class SecurityHeaders:
     """Headers every response carries; the strict CSP goes on our HTML pages.
 
     The API docs page (Swagger UI) loads its script from a CDN, so `/api/` keeps no CSP.
+    On an https origin every response also tells browsers to never use plain http again.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,6 +123,8 @@ class SecurityHeaders:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
                 if not is_api and headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", PAGE_CSP)
             await send(message)

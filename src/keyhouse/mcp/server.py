@@ -27,6 +27,7 @@ from keyhouse.auth.authenticator import (
 from keyhouse.auth.principal import Principal
 from keyhouse.auth.principal import Scope as AccessScope
 from keyhouse.config import Settings
+from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.mcp import tools
 from keyhouse.mcp.access import PRINCIPAL_KEY, principal_of
 from keyhouse.oauth.metadata import resource_metadata_url
@@ -98,13 +99,19 @@ class McpEndpoint:
         try:
             if b"access_token=" in scope.get("query_string", b""):
                 raise invalid_request("Send the token in the Authorization header, not the URL.")
+            client = scope.get("client")
             principal = await authenticator.authenticate(
-                headers.get("authorization"), accept=MCP_CREDENTIALS
+                headers.get("authorization"),
+                accept=MCP_CREDENTIALS,
+                client=client[0] if client else "unknown",
             )
             body = await _read_body(receive) if scope["method"] == "POST" else b""
             _challenge_write(principal, body)
         except BearerError as error:
             await self._refuse(send, error)
+            return
+        except RateLimited as error:
+            await _send_json(send, 429, error.code, error.detail, error.headers)
             return
         scope[PRINCIPAL_KEY] = principal
         await self._transport(scope, _replay(body, receive), send)
@@ -115,18 +122,23 @@ class McpEndpoint:
         )
         if error.status == 401 and "error=" not in challenge:
             challenge += ', scope="read"'
-        payload = json.dumps({"error": error.code, "detail": error.detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": error.status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", challenge.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        headers = {"WWW-Authenticate": challenge}
+        await _send_json(send, error.status, error.code, error.detail, headers)
+
+
+async def _send_json(
+    send: Send, status: int, code: str, detail: str, headers: dict[str, str]
+) -> None:
+    payload = json.dumps({"error": code, "detail": detail}).encode()
+    extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *extra],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _challenge_write(principal: Principal, body: bytes) -> None:

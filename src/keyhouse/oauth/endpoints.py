@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import ASGIApp
 
 from keyhouse.config import Settings
+from keyhouse.kit.rate_limits import RateLimited, RateLimits
 from keyhouse.oauth import metadata
 from keyhouse.oauth.client_auth import HashedSecretClientAuthenticator
 from keyhouse.oauth.provider import CONSENT_PATH, KeyhouseProvider
@@ -103,7 +104,22 @@ def _revocation(provider: KeyhouseProvider, clients: ClientAuthenticator) -> Han
     return handle
 
 
-def routes(settings: Settings, provider: KeyhouseProvider) -> list[BaseRoute]:
+def _registration_limited(handler: Handler, limits: RateLimits) -> Handler:
+    """Dynamic registration is open to anyone: cap how fast one address may register."""
+
+    async def handle(request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        try:
+            await limits.oauth_registration(client=address)
+        except RateLimited as error:
+            body = {"error": error.code, "detail": error.detail, "error_description": error.detail}
+            return JSONResponse(body, status_code=429, headers={**NO_STORE, **error.headers})
+        return await handler(request)
+
+    return handle
+
+
+def routes(settings: Settings, provider: KeyhouseProvider, limits: RateLimits) -> list[BaseRoute]:
     """Every route of the authorization server and of resource discovery."""
     clients = HashedSecretClientAuthenticator(provider, settings.secret)
     registration = RegistrationHandler(
@@ -125,7 +141,7 @@ def routes(settings: Settings, provider: KeyhouseProvider) -> list[BaseRoute]:
         Route("/.well-known/oauth-protected-resource/mcp", prm, methods=["GET", "OPTIONS"]),
         Route(
             "/oauth/register",
-            _cors(request_response(registration.handle)),
+            _cors(request_response(_registration_limited(registration.handle, limits))),
             methods=["POST", "OPTIONS"],
         ),
         Route("/oauth/authorize", authorize, methods=["GET", "POST"]),

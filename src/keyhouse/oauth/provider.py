@@ -68,6 +68,8 @@ class KeyhouseProvider(
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         """A registered client, or a URL client id's fetched metadata document."""
+        if "\x00" in client_id:  # no client has one, and PostgreSQL text refuses it (a 500)
+            return None
         if client_id.startswith("https://"):
             return await self._documents.get(client_id)
         async with self._database.sessions() as session:

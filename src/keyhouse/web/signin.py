@@ -10,17 +10,16 @@ from keyhouse.auth.dependencies import SignedInUser
 from keyhouse.config import Settings
 from keyhouse.db import DbSession
 from keyhouse.errors import InvalidInput
+from keyhouse.kit.rate_limits import RateLimited, RateLimits
 from keyhouse.users import service as users
 from keyhouse.users.models import User
 from keyhouse.web import sessions
 from keyhouse.web.templates import redirect, render
-from keyhouse.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
 log = structlog.get_logger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email or password."
-TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Wait a few minutes, then try again."
 
 NextForm = Annotated[str, Form(alias="next", max_length=2000)]
 CsrfForm = Annotated[str, Form(alias=sessions.CSRF_FIELD, max_length=200)]
@@ -53,15 +52,19 @@ async def login(
     await sessions.check_csrf(request, csrf)
     email = email.strip().lower()
     target = sessions.safe_next(next_path)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    if not await throttle.allows(email=email, address=_address(request)):
-        return await _refuse(request, TOO_MANY_ATTEMPTS, email, target, status_code=429)
+    limits: RateLimits = request.app.state.rate_limits
+    try:
+        await limits.sign_in_allowed(email=email, client=_address(request))
+    except RateLimited as error:
+        response = await _refuse(request, error.detail, email, target, status_code=429)
+        response.headers.update(error.headers)
+        return response
     user, accepted = await users.check_sign_in(db, email=email, password=password)
     if user is None or not accepted:
-        await throttle.failed(email=email, address=_address(request))
+        await limits.sign_in_failed(email=email, client=_address(request))
         _record_failure(request, db, user)
         return await _refuse(request, WRONG_CREDENTIALS, email, target, status_code=400)
-    await throttle.succeeded(email=email)
+    await limits.sign_in_succeeded(email=email)
     response = redirect(target)
     await sessions.sign_in(request, response, db, user)
     _record(request, db, user, "user.signed_in")

@@ -1,0 +1,130 @@
+"""The REST API fuzzed from its own OpenAPI document, with every kind of credential.
+
+Schemathesis generates requests for every operation (valid and invalid data) and sends them
+to the ASGI app in process. Every answer must be declared by the document (status, content
+type, body schema), none may be a 5xx, and a read-only key never changes a single row.
+"""
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given, strategies
+from hypothesis import settings as fuzz_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.python import asgi as schemathesis_asgi
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import select
+
+from keyhouse import models
+from keyhouse.app import create_app
+from keyhouse.config import Settings
+from keyhouse.db import Database
+from tests.factories import make_crm_account, make_rep, make_tenant
+
+EXAMPLES_PER_OPERATION = 12
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Written by reading, not by changing data: when a key was last used.
+VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
+Headers = dict[str, str]
+
+
+def _bearer(secret: str) -> Headers:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def _checksum(settings: Settings) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every table's rows, in primary-key order."""
+    database = Database(settings)
+    sums = {}
+    try:
+        async with database.sessions() as session:
+            for table in models.Base.metadata.sorted_tables:
+                columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
+                query = select(*columns).order_by(*table.primary_key.columns)
+                rows = (await session.execute(query)).all()
+                digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+                sums[table.name] = (len(rows), digest)
+    finally:
+        await database.dispose()
+    return sums
+
+
+def _fuzz(app: FastAPI, credentials: list[Headers]) -> list[str]:
+    """Every operation, `EXAMPLES_PER_OPERATION` cases each; the problems found."""
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    problems = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        check = _operation_check(operation.as_strategy(), credentials)
+        try:
+            check()
+        except (AssertionError, FailureGroup) as error:
+            problems.append(f"{operation.label}: {error}")
+    return problems
+
+
+def _operation_check(cases: Any, credentials: list[Headers]) -> Callable[[], None]:
+    @given(case=cases, credential=strategies.sampled_from(credentials))
+    @fuzz_settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: Any, credential: Headers) -> None:
+        headers = {
+            name: value
+            for name, value in (case.headers or {}).items()
+            if name.lower() != "authorization"
+        }
+        case.headers = headers
+        case.call_and_validate(headers=credential, checks=CHECKS)
+
+    return check
+
+
+@pytest.fixture
+async def credentials(database: Database, settings: Settings) -> dict[str, Headers]:
+    """Keys of an account with some data, and of another account."""
+    tenant, other = await make_tenant(database, settings), await make_tenant(database, settings)
+    await make_rep(database, tenant.account)
+    await make_crm_account(database, tenant.account)
+    return {
+        "read_only": tenant.read,
+        "full_access": tenant.write,
+        "other_account": other.write,
+    }
+
+
+def test_the_api_keeps_its_document_and_read_only_keys_change_nothing(
+    settings: Settings, credentials: dict[str, Headers]
+) -> None:
+    app = create_app(settings)
+    unprivileged = [{}, _bearer("kh_key_garbage"), _bearer("x" * 300), credentials["read_only"]]
+    privileged = [credentials["full_access"], credentials["other_account"]]
+    try:
+        before = asyncio.run(_checksum(settings))
+        problems = _fuzz(app, unprivileged)
+        after = asyncio.run(_checksum(settings))
+        problems += _fuzz(app, privileged)
+    finally:
+        schemathesis_asgi.shutdown_lifespans()
+    changed = {name for name in before if before[name] != after.get(name)}
+    assert not changed, f"read-only or no credentials changed {changed}"
+    assert not problems, "\n\n".join(problems)
