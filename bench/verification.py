@@ -1,4 +1,7 @@
-"""Verification cost: `Authenticator.authenticate` called in-process, cache hit and miss."""
+"""Verification cost: `Authenticator.verify` called in-process, cache hit and miss.
+
+The last column adds the rate-limit counters `authenticate` keeps on every request.
+"""
 
 import asyncio
 import time
@@ -14,6 +17,7 @@ from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import Settings
 from keyhouse.db import Database
+from keyhouse.kit.rate_limits import RateLimits
 from report import Section, Target
 
 SAMPLE = 1_000  # distinct keys presented at each table size
@@ -42,7 +46,13 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     feed = RevocationFeed(settings, database, cache)
     usage = UsageRecorder(database, settings.last_used_flush_seconds)
     authenticator = Authenticator(
-        settings.secret, database, cache, feed, usage, mcp_resource=settings.mcp_url
+        settings.secret,
+        database,
+        cache,
+        feed,
+        usage,
+        rate_limits=RateLimits(settings),
+        mcp_resource=settings.mcp_url,
     )
     await feed.start()
     await usage.start()
@@ -80,17 +90,23 @@ class Measured:
     hit: Cost
     miss: Cost
     fill_seconds: float
+    hit_with_limits: Cost
 
 
-async def _per_call(stack: Stack, headers: list[str], *, cold: bool) -> Cost:
-    """Best-of-ROUNDS cost per call; `cold` empties the cache before each round."""
+async def _per_call(stack: Stack, headers: list[str], *, cold: bool, limited: bool = False) -> Cost:
+    """Best-of-ROUNDS cost per call; `cold` empties the cache before each round.
+
+    `limited` times `authenticate` (the check plus the rate-limit counters every request
+    pays); otherwise `verify`, the credential check alone.
+    """
+    check = stack.authenticator.authenticate if limited else stack.authenticator.verify
     cpu_best = wall_best = float("inf")
     for _ in range(ROUNDS):
         if cold:
             stack.cache.clear()
         cpu, wall = time.process_time(), time.perf_counter()
         for header in headers:
-            await stack.authenticator.authenticate(header)
+            await check(header)
         cpu_best = min(cpu_best, time.process_time() - cpu)
         wall_best = min(wall_best, time.perf_counter() - wall)
     return Cost(cpu_best * 1e6 / len(headers), wall_best * 1e6 / len(headers))
@@ -116,7 +132,8 @@ async def _measure(settings: Settings, sizes: list[int]) -> list[Measured]:
             miss = await _per_call(stack, headers, cold=True)
             assert len(stack.cache) == len(headers), "the misses should have filled the cache"
             hit = await _per_call(stack, headers * HIT_REPEATS, cold=False)
-            results.append(Measured(size, hit, miss, filled.seconds))
+            limited = await _per_call(stack, headers, cold=False, limited=True)
+            results.append(Measured(size, hit, miss, filled.seconds, limited))
     return results
 
 
@@ -126,6 +143,7 @@ def _row(kind: str, m: Measured) -> list[str]:
     return [
         *(kind, f"{m.keys:,}", f"{hit.cpu_us:.2f}", f"{hit.wall_us:.2f}"),
         *(f"{miss.cpu_us:.0f}", f"{miss.wall_us:.0f}", f"{m.fill_seconds:.1f}"),
+        f"{m.hit_with_limits.cpu_us:.2f}",
     ]
 
 
@@ -145,8 +163,17 @@ def _targets(kind: str, measured: list[Measured]) -> list[Target]:
 def run(kinds: list[str], sizes: list[int]) -> Section:
     """Hit and miss cost on each database kind at each table size."""
     section = Section(
-        f"Verification: Authenticator.authenticate in-process, µs per call (best of {ROUNDS})",
-        ["database", "keys", "hit CPU", "hit wall", "miss CPU", "miss wall", "fill s"],
+        f"Verification: Authenticator.verify in-process, µs per call (best of {ROUNDS})",
+        [
+            "database",
+            "keys",
+            "hit CPU",
+            "hit wall",
+            "miss CPU",
+            "miss wall",
+            "fill s",
+            "hit + rate limits CPU",
+        ],
     )
     for kind in kinds:
         with temporary_database(kind) as settings:

@@ -139,13 +139,18 @@ class Authenticator:
         client: str = "unknown",
     ) -> Principal:
         """The principal behind an `Authorization` header value, within the rate limits."""
-        presented = (authorization or "").partition(" ")[2].strip()
-        async with self._rate_limits.authentication(client=client, token=presented):
-            principal = await self._verify(authorization, accept)
+        principal = await self.verify(authorization, accept, client=client)
         await self._rate_limits.count_request(principal.key_id, principal.rate_limit)
         return principal
 
-    async def _verify(self, authorization: str | None, accept: frozenset[TokenKind]) -> Principal:
+    async def verify(
+        self,
+        authorization: str | None,
+        accept: frozenset[TokenKind] = REST_CREDENTIALS,
+        *,
+        client: str = "unknown",
+    ) -> Principal:
+        """The credential check: format, one HMAC, the cache, then the database."""
         token = bearer_token(authorization)
         if len(token) > tokens.MAX_LENGTH:
             raise invalid_token("The credential is malformed or mistyped.")
@@ -155,12 +160,9 @@ class Authenticator:
         # no second check; everything else is checked before it can reach the database.
         credential = self._cache.get(secret_hash) if trusted else None
         if credential is None:
-            kind = tokens.parse_kind(token)
-            if kind is None:
-                raise invalid_token("The credential is malformed or mistyped.")
-            if kind not in accept:
-                raise invalid_token(_wrong_place(kind))
-            credential = await self._load(kind, secret_hash, trusted=trusted)
+            credential = await self._miss(
+                token, secret_hash, accept, trusted=trusted, client=client
+            )
         elif credential.kind not in accept:
             raise invalid_token(_wrong_place(credential.kind))
         if credential.expires_at is not None and credential.expires_at <= time.time():
@@ -168,6 +170,29 @@ class Authenticator:
         if credential.principal.key_id is not None:
             self._usage.touch(credential.principal.key_id)
         return credential.principal
+
+    async def _miss(
+        self,
+        token: str,
+        secret_hash: str,
+        accept: frozenset[TokenKind],
+        *,
+        trusted: bool,
+        client: str,
+    ) -> CachedCredential:
+        """A credential not in the cache: checked, then loaded.
+
+        Only this path can reach the database, so only it is guarded by the failed-attempt
+        limits: a guesser is stopped here, while a key the service verified a moment ago keeps
+        working for its owner even when someone floods its hint with wrong guesses.
+        """
+        async with self._rate_limits.authentication(client=client, token=token):
+            kind = tokens.parse_kind(token)
+            if kind is None:
+                raise invalid_token("The credential is malformed or mistyped.")
+            if kind not in accept:
+                raise invalid_token(_wrong_place(kind))
+            return await self._load(kind, secret_hash, trusted=trusted)
 
     async def _load(self, kind: TokenKind, secret_hash: str, *, trusted: bool) -> CachedCredential:
         generation = self._cache.generation

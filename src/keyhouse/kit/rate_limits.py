@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
@@ -76,7 +76,8 @@ class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self.budgets = Budgets.from_settings(settings)
         self._pool: ConnectionPool | None = None
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage(settings))
+        # Fixed windows: one counter per check, the cheapest strategy on the request path.
+        self._limiter = FixedWindowRateLimiter(self._storage(settings))
 
     def _storage(self, settings: Settings) -> Storage:
         """Redis when configured (shared by every instance), else this process's memory."""
