@@ -9,6 +9,7 @@ from sqlalchemy import select
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.audit.models import AuditEvent
 from keyhouse.config import Settings
+from keyhouse.connections import service as connections
 from keyhouse.db import Database
 from keyhouse.users.models import Role
 from tests.factories import make_tenant, make_user
@@ -77,3 +78,24 @@ async def test_api_keys_cannot_list_or_disconnect_connections(
         refused = await client.request(method, url, headers=tenant.write)
         assert refused.status_code == 403, url
         assert "API keys cannot" in refused.json()["detail"]
+
+
+async def test_reconnecting_the_same_assistant_replaces_the_older_connection(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    first = await connect(
+        client, database, settings, user=tenant.admin, access=AccessLevel.READ_ONLY
+    )
+    second = await connect(
+        client, database, settings, user=tenant.admin, access=AccessLevel.FULL_ACCESS
+    )
+    old = await client.post("/mcp", json=TOOLS_LIST, headers={**first.bearer, **MCP_HEADERS})
+    new = await client.post("/mcp", json=TOOLS_LIST, headers={**second.bearer, **MCP_HEADERS})
+    assert (old.status_code, new.status_code) == (401, 200)
+    async with database.sessions() as session:
+        views = await connections.list_connections(session, account_id=tenant.account.id)
+    assert sorted(view.connection.revoked_reason or "live" for view in views) == [
+        "live",
+        "replaced",
+    ]
