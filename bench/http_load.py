@@ -266,7 +266,12 @@ def run(seconds: int, warmup: int) -> Section:
     """Serve a fresh embedded workspace; load /healthz and /api/v1/me on that one server."""
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="keyhouse-bench-http-") as var_dir:
-        env = {**os.environ, "KEYHOUSE_VAR_DIR": var_dir}
+        # The per-key request limit would answer 429 under a load test: lift it for the bench.
+        env = {
+            **os.environ,
+            "KEYHOUSE_VAR_DIR": var_dir,
+            "KEYHOUSE_KEY_REQUESTS": "1000000000/minute",
+        }
         env.pop("KEYHOUSE_DATABASE_URL", None)
         bearer = _bearer_header(env)
         with serving(env, Path(var_dir) / "server.log") as server:
