@@ -117,15 +117,35 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"keyhouse serve did not answer {HEALTHZ} in {STARTUP_TIMEOUT_SECONDS} s")
 
 
+def _server_command(port: int, workers: int, factory: str | None) -> list[str]:
+    """`keyhouse serve`, or uvicorn on a bench-only app factory from this directory."""
+    if factory is None:
+        keyhouse = str(Path(sys.executable).with_name("keyhouse"))
+        return [keyhouse, "serve", "--port", str(port), "--workers", str(workers)]
+    # The same uvicorn options `keyhouse serve` passes.
+    options = ["--factory", "--no-access-log", "--log-level", "warning"]
+    return [
+        *[sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), factory],
+        *[*options, "--port", str(port), "--workers", str(workers)],
+    ]
+
+
+def server_pinning(workers: int) -> list[str]:
+    """Core 0 for one worker; several workers get every core, so wrk shares one with them."""
+    return _pinned(0) if workers == 1 else []
+
+
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
-    """`keyhouse serve` on a free loopback port, pinned to core 0."""
+def serving(
+    env: dict[str, str], log: Path, *, workers: int = 1, factory: str | None = None
+) -> Iterator[Server]:
+    """`keyhouse serve` (or uvicorn on `factory`) on a free loopback port."""
     port = _free_port()
     env = {**env, "KEYHOUSE_BASE_URL": f"http://127.0.0.1:{port}"}  # OAuth redirects name it
-    command = [str(Path(sys.executable).with_name("keyhouse")), "serve", "--port", str(port)]
+    command = _server_command(port, workers, factory)
     with log.open("wb") as stderr:
         server = subprocess.Popen(
-            [*_pinned(0), *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+            [*server_pinning(workers), *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -151,10 +171,23 @@ def _milliseconds(text: str) -> float:
     return float(match[1]) * UNIT_MS[match[2]]
 
 
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: `--workers 2` serves from child processes."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [pid, *(found for child in children for found in _process_tree(child))]
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc; taskset execs in place)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its children so far (Linux /proc)."""
+    total = 0
+    for member in _process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # taskset execs in place, so pid is the server
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _parse(path: str, output: str, cpu_seconds: float) -> Load:
@@ -218,7 +251,7 @@ def _combined(path: str, rounds: list[dict[str, Load]]) -> Load:
     )
 
 
-def _bearer_header(env: dict[str, str]) -> str:
+def bearer_header(env: dict[str, str]) -> str:
     """An account and a read-only key made through the CLI, as the key's header."""
     account = _keyhouse(
         env,
@@ -236,19 +269,41 @@ def _bearer_header(env: dict[str, str]) -> str:
     return f"Authorization: Bearer {key['secret']}"
 
 
-def _section(rounds: list[dict[str, Load]], seconds: int) -> Section:
+def row(load: Load) -> list[str]:
+    """One path's figures as table cells: requests/s, p50, p99, server CPU per request."""
+    cells = [f"{load.rps:,.0f}", f"{load.p50_ms:.2f}", f"{load.p99_ms:.2f}", f"{load.cpu_us:.0f}"]
+    return [load.path, *cells]
+
+
+def three_paths(server: Server, bearer: str) -> tuple[dict[str, list[str]], list[float]]:
+    """/healthz, /me with `bearer` and MCP with a fresh OAuth token; every connect's seconds."""
+    connects = [connect(server.url, ADMIN_EMAIL, ADMIN_PASSWORD) for _ in range(CONNECTS)]
+    paths = {HEALTHZ: [], ME: [bearer], MCP: [f"Authorization: Bearer {connects[-1][0]}"]}
+    return paths, [seconds for _, seconds in connects]
+
+
+def load(
+    server: Server, paths: dict[str, list[str]], seconds: int, warmup: int
+) -> tuple[dict[str, Load], int]:
+    """Warm every path up, then alternate ROUNDS runs; each path's totals, and seconds per round."""
+    wrk = ensure_wrk()
+    for path, headers in paths.items():
+        _wrk(wrk, server.url + path, headers, warmup)
+    per_round = max(1, round(seconds / ROUNDS))
+    rounds = _rounds(wrk, server, paths, per_round)
+    return {path: _combined(path, rounds) for path in paths}, per_round
+
+
+def _section(loads: dict[str, Load], seconds: int) -> Section:
     """Both paths' figures; the target holds only if requests/s and server CPU agree on it."""
-    healthz, me, mcp = (_combined(path, rounds) for path in (HEALTHZ, ME, MCP))
+    healthz, me, mcp = loads[HEALTHZ], loads[ME], loads[MCP]
     ratio, cpu_ratio = me.rps / healthz.rps, healthz.cpu_us / me.cpu_us
     pinning = "server on core 0, wrk on core 1" if _pinned(0) else "not pinned"
     section = Section(
         f"HTTP: wrk -c{CONNECTIONS}, {ROUNDS} alternating rounds of {seconds} s per path",
         ["path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"],
     )
-    for x in (healthz, me, mcp):
-        section.rows.append(
-            [x.path, f"{x.rps:,.0f}", f"{x.p50_ms:.2f}", f"{x.p99_ms:.2f}", f"{x.cpu_us:.0f}"]
-        )
+    section.rows += [row(x) for x in (healthz, me, mcp)]
     goal = f"{ME} ≥ {RATIO_TARGET:.0%} of {HEALTHZ} requests/s"
     measured = f"{ratio:.1%} ({cpu_ratio:.1%} by CPU)"
     section.targets.append(Target(goal, measured, min(ratio, cpu_ratio) >= RATIO_TARGET))
@@ -264,7 +319,6 @@ def _section(rounds: list[dict[str, Load]], seconds: int) -> Section:
 
 def run(seconds: int, warmup: int) -> Section:
     """Serve a fresh embedded workspace; load /healthz and /api/v1/me on that one server."""
-    wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="keyhouse-bench-http-") as var_dir:
         # The per-key request limit would answer 429 under a load test: lift it for the bench.
         env = {
@@ -273,16 +327,12 @@ def run(seconds: int, warmup: int) -> Section:
             "KEYHOUSE_KEY_REQUESTS": "1000000000/minute",
         }
         env.pop("KEYHOUSE_DATABASE_URL", None)
-        bearer = _bearer_header(env)
+        bearer = bearer_header(env)
         with serving(env, Path(var_dir) / "server.log") as server:
-            connects = [connect(server.url, ADMIN_EMAIL, ADMIN_PASSWORD) for _ in range(CONNECTS)]
-            paths = {HEALTHZ: [], ME: [bearer], MCP: [f"Authorization: Bearer {connects[-1][0]}"]}
-            for path, headers in paths.items():
-                _wrk(wrk, server.url + path, headers, warmup)
-            per_round = max(1, round(seconds / ROUNDS))
-            rounds = _rounds(wrk, server, paths, per_round)
-    section = _section(rounds, per_round)
-    took = statistics.median(seconds for _, seconds in connects) * 1000
+            paths, connects = three_paths(server, bearer)
+            loads, per_round = load(server, paths, seconds, warmup)
+    section = _section(loads, per_round)
+    took = statistics.median(connects) * 1000
     section.notes.append(
         f"headless OAuth connect, discovery → token, signed-in user: {took:.0f} ms "
         f"(median of {CONNECTS})"

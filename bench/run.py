@@ -12,12 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 
+import big_tables
 import databases
+import floor
 import http_load
 import verification
+import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http")
+BENCHMARKS = ("verification", "http", "workers", "big-tables", "floor")
 
 
 def _arguments() -> argparse.Namespace:
@@ -60,6 +63,19 @@ def _verification(arguments: argparse.Namespace) -> Section:
     return section
 
 
+def _on_postgres(name: str, arguments: argparse.Namespace) -> Section:
+    """A PostgreSQL-only benchmark, or a note saying why it was skipped."""
+    problem = databases.postgres_problem()
+    if problem:
+        return Section(name, [], notes=[f"{name} skipped: {problem}"])
+    seconds, warmup = arguments.seconds, arguments.warmup
+    if name == "workers":
+        return workers.run(seconds, warmup)
+    if name == "big-tables":
+        return big_tables.run(seconds, warmup)
+    return floor.run(seconds, warmup)
+
+
 def main() -> None:
     """Run the chosen benchmarks and print their figures."""
     arguments = _arguments()
@@ -72,6 +88,7 @@ def main() -> None:
         sections.append(_verification(arguments))
     if "http" in chosen:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
+    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[2:] if name in chosen]
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")
 
