@@ -28,6 +28,12 @@ def environment(settings: Settings) -> dict[str, str]:
         "KEYHOUSE_SECRET_KEY": settings.secret_key.get_secret_value(),
         "KEYHOUSE_VAR_DIR": str(settings.var_dir),
         "KEYHOUSE_LAST_USED_FLUSH_SECONDS": "0.2",
+        # The same lifted limits as the in-process app: these servers take floods of
+        # revoked credentials from one address on purpose.
+        "KEYHOUSE_AUTH_FAILURES_PER_IP": settings.auth_failures_per_ip,
+        "KEYHOUSE_AUTH_FAILURES_PER_KEY_PREFIX": settings.auth_failures_per_key_prefix,
+        "KEYHOUSE_OAUTH_REGISTRATIONS_PER_IP": settings.oauth_registrations_per_ip,
+        "KEYHOUSE_KEY_REQUESTS": settings.key_requests,
         "COLUMNS": "200",
     }
 
