@@ -24,5 +24,5 @@ async def list_connections(db: DbSession, who: SignedInUser) -> list[ConnectionO
 async def disconnect(connection_id: uuid.UUID, db: DbSession, who: AdminUser) -> ConnectionOut:
     """Revoke the connection's key and tokens; refused everywhere before this returns."""
     await service.disconnect(db, who.actor, account_id=who.account_id, connection_id=connection_id)
-    views = await service.list_connections(db, account_id=who.account_id)
-    return next(ConnectionOut.of(view) for view in views if view.connection.id == connection_id)
+    view = await service.get_view(db, account_id=who.account_id, connection_id=connection_id)
+    return ConnectionOut.of(view)

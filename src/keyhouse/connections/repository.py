@@ -60,9 +60,13 @@ async def live_for_user(
 
 
 async def listing(
-    session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    user_id: uuid.UUID | None = None,
+    connection_id: uuid.UUID | None = None,
 ) -> Sequence[tuple[Connection, User, ApiKey]]:
-    """Connections of the account (or of one user) with their user and backing key."""
+    """Connections of the account (or of one user, or just one) with user and backing key."""
     query = (
         select(Connection, User, ApiKey)
         .join(User, User.id == Connection.user_id)
@@ -72,6 +76,8 @@ async def listing(
     )
     if user_id is not None:
         query = query.where(Connection.user_id == user_id)
+    if connection_id is not None:
+        query = query.where(Connection.id == connection_id)
     return [(row[0], row[1], row[2]) for row in (await session.execute(query)).all()]
 
 

@@ -107,6 +107,16 @@ async def list_connections(
     return [ConnectionView(connection, user, key) for connection, user, key in rows]
 
 
+async def get_view(
+    session: AsyncSession, *, account_id: uuid.UUID, connection_id: uuid.UUID
+) -> ConnectionView:
+    """One connection of the account as listed, or NotFound."""
+    rows = await repository.listing(session, account_id=account_id, connection_id=connection_id)
+    if not rows:
+        raise NotFound("connection")
+    return ConnectionView(*rows[0])
+
+
 async def disconnect(
     session: AsyncSession, actor: Actor, *, account_id: uuid.UUID, connection_id: uuid.UUID
 ) -> Connection:

@@ -15,7 +15,7 @@ from keyhouse.auth.dependencies import AdminUser, SignedInUser
 from keyhouse.config import Settings
 from keyhouse.connections import service as connections
 from keyhouse.db import DbSession
-from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.errors import InvalidInput
 from keyhouse.users import service as users
 from keyhouse.web.templates import redirect, render
 
@@ -124,10 +124,7 @@ async def confirm_disconnect(
     request: Request, db: DbSession, who: AdminUser, connection_id: uuid.UUID
 ) -> Response:
     """Ask before disconnecting, naming the assistant and its user."""
-    views = await connections.list_connections(db, account_id=who.account_id)
-    view = next((v for v in views if v.connection.id == connection_id), None)
-    if view is None:
-        raise NotFound("connection")
+    view = await connections.get_view(db, account_id=who.account_id, connection_id=connection_id)
     if view.connection.revoked_at is not None:
         return redirect("/settings/security#connections")
     return await render(request, "settings/connection_disconnect.html", {"view": view})
