@@ -1,5 +1,7 @@
 """Looking into the database the way an attacker with a dump would."""
 
+import hashlib
+
 from sqlalchemy import String, Text, cast, select
 
 from keyhouse.db import Database
@@ -19,3 +21,23 @@ async def database_contains(database: Database, needle: str) -> list[str]:
                 if hit is not None:
                     found.append(f"{table.name}.{column.name}")
     return found
+
+
+# Written by reading, not by changing data: when a key was last used.
+VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
+# Written by every running instance on its own schedule (leases, acknowledgements).
+INFRASTRUCTURE_TABLES = {"instances", "revocation_clock"}
+
+
+async def table_checksums(database: Database) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every table's rows, in primary-key order."""
+    sums = {}
+    async with database.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name in INFRASTRUCTURE_TABLES:
+                continue
+            columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
+            query = select(*columns).order_by(*table.primary_key.columns)
+            rows = (await session.execute(query)).all()
+            sums[table.name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return sums

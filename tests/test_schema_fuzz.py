@@ -6,7 +6,6 @@ type, body schema), none may be a 5xx, and a read-only key never changes a singl
 """
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,13 +22,12 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import select
 
-from keyhouse import models
 from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from tests.factories import make_crm_account, make_rep, make_tenant
+from tests.storage import table_checksums
 
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [
@@ -38,10 +36,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# Written by reading, not by changing data: when a key was last used.
-VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
-# Written by every running instance on its own schedule (leases, acknowledgements).
-INFRASTRUCTURE_TABLES = {"instances", "revocation_clock"}
 Headers = dict[str, str]
 
 
@@ -50,22 +44,11 @@ def _bearer(secret: str) -> Headers:
 
 
 async def _checksum(settings: Settings) -> dict[str, tuple[int, str]]:
-    """Row count and a digest of every table's rows, in primary-key order."""
     database = Database(settings)
-    sums = {}
     try:
-        async with database.sessions() as session:
-            for table in models.Base.metadata.sorted_tables:
-                if table.name in INFRASTRUCTURE_TABLES:
-                    continue
-                columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
-                query = select(*columns).order_by(*table.primary_key.columns)
-                rows = (await session.execute(query)).all()
-                digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-                sums[table.name] = (len(rows), digest)
+        return await table_checksums(database)
     finally:
         await database.dispose()
-    return sums
 
 
 def _fuzz(app: FastAPI, credentials: list[Headers]) -> list[str]:

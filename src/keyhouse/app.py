@@ -29,7 +29,7 @@ from keyhouse.csv_files import endpoints as csv_files
 from keyhouse.db import Database
 from keyhouse.distributions import endpoints as distributions
 from keyhouse.errors import ERROR_RESPONSES, KeyhouseError
-from keyhouse.kit.middleware import AccessLog, BodyLimit, SecurityHeaders
+from keyhouse.kit.middleware import AccessLog, RequestGuard, SecurityHeaders
 from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.mcp.server import McpEndpoint, build_server
 from keyhouse.oauth import consent
@@ -109,9 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
     app.router.routes.extend(oauth.routes(settings, provider, app.state.rate_limits))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
-    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
+    # POST only: a stateless server has no stream for GET to open and no session to DELETE,
+    # so both are 405 (as Streamable HTTP allows) instead of an event stream held open idle.
+    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["POST"]))
     app.add_middleware(
-        BodyLimit,
+        RequestGuard,
         max_bytes=settings.max_body_bytes,
         larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
     )

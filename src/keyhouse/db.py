@@ -1,12 +1,14 @@
 """Engine and session factory; the request-scoped session commits or rolls back."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from keyhouse import models
 from keyhouse.config import Settings
+from keyhouse.kit.text import require_storable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# SQLAlchemy names a bound value after its column, plus `_1`, `_2`… in a WHERE clause.
+BIND_SUFFIX = re.compile(r"_\d+$")
 # Every table mapped in any process with a database (CLI, workers), not only in the app:
 # a flush resolves foreign keys to tables that the code at hand may never import itself.
 MAPPED_TABLES = models.__all__
@@ -34,16 +39,51 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _refuse_unstorable_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    context: DefaultExecutionContext | None,
+    _executemany: bool,
+) -> None:
+    """Refuse a NUL or an unpaired surrogate in any bound text, on both databases alike.
+
+    The request guard refuses them at the door; this is the floor under every other way
+    in (the CLI's surrogate-escaped arguments, a CSV file, a value a service derived), so that
+    SQLite never keeps what PostgreSQL could not take.
+    """
+    rows = context.compiled_parameters if context is not None and context.compiled else []
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, str):
+                require_storable(value, BIND_SUFFIX.sub("", name))
+    if not rows:  # a raw driver statement: its parameters have no names
+        for value in _flat(parameters):
+            if isinstance(value, str):
+                require_storable(value, "a value")
+
+
+def _flat(parameters: Any) -> Iterator[Any]:
+    if isinstance(parameters, dict):
+        yield from parameters.values()
+    elif isinstance(parameters, list | tuple):
+        for item in parameters:
+            yield from _flat(item) if isinstance(item, list | tuple | dict) else (item,)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """The async engine for the configured database."""
     if settings.is_embedded:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(settings.async_database_url)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        return engine
-    return create_async_engine(
-        settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
-    )
+    else:
+        engine = create_async_engine(
+            settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+        )
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_unstorable_text)
+    return engine
 
 
 class Database:

@@ -157,6 +157,19 @@ class RateLimits:
                     )
             raise
 
+    async def refused_input(self, *, client: str, signing_in: bool) -> None:
+        """Count a request refused for its input as a failed attempt from its address.
+
+        Raises RateLimited instead once the address has used up its failures, so that
+        malformed requests cannot probe faster than wrong keys or passwords.
+        """
+        budgets = [(self.budgets.auth_failures_per_ip, "auth_failures_ip")]
+        if signing_in:
+            budgets.append((self.budgets.login_attempts_per_ip, "login_ip"))
+        for limit, name in budgets:
+            await self._require(limit, "Too many failed attempts from this address.", name, client)
+            await self._hit(limit, name, client)
+
     async def count_request(self, key_id: uuid.UUID | None, rate_limit: str | None) -> None:
         """Count one request against the key's own limit (set by an admin, else the default)."""
         if key_id is None:

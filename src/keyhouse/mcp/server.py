@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from keyhouse.auth.authenticator import (
     MCP_CREDENTIALS,
@@ -27,6 +27,7 @@ from keyhouse.auth.authenticator import (
 from keyhouse.auth.principal import Principal
 from keyhouse.auth.principal import Scope as AccessScope
 from keyhouse.config import Settings
+from keyhouse.kit.middleware import read_body, replay_body
 from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.mcp import tools
 from keyhouse.mcp.access import PRINCIPAL_KEY, principal_of
@@ -105,7 +106,7 @@ class McpEndpoint:
                 accept=MCP_CREDENTIALS,
                 client=client[0] if client else "unknown",
             )
-            body = await _read_body(receive) if scope["method"] == "POST" else b""
+            body = await read_body(receive) if scope["method"] == "POST" else b""
             _challenge_write(principal, body)
         except BearerError as error:
             await self._refuse(send, error)
@@ -114,7 +115,7 @@ class McpEndpoint:
             await _send_json(send, 429, error.code, error.detail, error.headers)
             return
         scope[PRINCIPAL_KEY] = principal
-        await self._transport(scope, _replay(body, receive), send)
+        await self._transport(scope, replay_body(body, receive), send)
 
     async def _refuse(self, send: Send, error: BearerError) -> None:
         challenge = (
@@ -158,25 +159,3 @@ def _challenge_write(principal: Principal, body: bytes) -> None:
     params = message.get("params")
     if isinstance(params, dict) and params.get("name") in tools.WRITE_TOOLS:
         raise insufficient_scope(AccessScope.WRITE)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        body += bytes(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return body
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -1,0 +1,246 @@
+"""Text no database can store, and JSON too deep to walk, on every route and in every position.
+
+Every route of the app (REST, pages, OAuth, /mcp) is sent a NUL byte, an unpaired surrogate
+and deeply nested JSON in its path, query, headers and body, signed out and with each kind of
+credential. Every answer is a 4xx naming the field, none is a 5xx, nothing is written, and
+nothing is logged at error level.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from keyhouse.api_keys.models import AccessLevel
+from keyhouse.config import Settings
+from keyhouse.db import Database
+from keyhouse.kit.text import MAX_JSON_DEPTH
+from tests.factories import make_tenant
+from tests.oauth_flow import connect
+from tests.storage import table_checksums
+from tests.web.browsing import new_client, sign_in
+
+NUL = "a\x00b"
+SURROGATE = "a\ud800b"
+# Fields that routes outside FastAPI's declarations read (OAuth and sign-in forms, MCP).
+FORM_FIELDS = (
+    "email",
+    "password",
+    "name",
+    "client_id",
+    "redirect_uri",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "token",
+    "state",
+    "scope",
+    "resource",
+    "access",
+    "role",
+)
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One method of one route, with the query and body fields it declares."""
+
+    method: str
+    path: str
+    query: tuple[str, ...] = ()
+    body: tuple[str, ...] = field(default=FORM_FIELDS)
+
+    def url(self, path_value: str = "0f2a3c4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b") -> str:
+        """The path with every parameter filled in."""
+        path = self.path
+        while "{" in path:
+            start, end = path.index("{"), path.index("}")
+            path = path[:start] + path_value + path[end + 1 :]
+        return path
+
+
+def _fields(schema: dict[str, Any], document: dict[str, Any]) -> tuple[str, ...]:
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return tuple(schema.get("properties", {}))
+
+
+def _declared(document: dict[str, Any], method: str, path: str) -> tuple[tuple[str, ...], ...]:
+    """The query parameters and body fields the OpenAPI document declares for a route."""
+    operation = document["paths"].get(path, {}).get(method.lower())
+    if operation is None:  # pages, OAuth and /mcp: the forms and fields they read
+        return ("client_id", "redirect_uri", "state"), FORM_FIELDS
+    query = tuple(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    content = operation.get("requestBody", {}).get("content", {})
+    body = tuple(name for media in content.values() for name in _fields(media["schema"], document))
+    return query, body or FORM_FIELDS
+
+
+def targets(app: FastAPI) -> Iterator[Target]:
+    """Every method of every route the app serves."""
+    document = app.openapi()
+    for route in app.routes:
+        if not isinstance(route, Route):
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            query, body = _declared(document, method, route.path)
+            yield Target(method, route.path, (*query, "q"), body)
+
+
+def _poisoned_requests(target: Target, poison: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """(the field the answer must name, the request's arguments) for each position."""
+    if "{" in target.path and poison == NUL:  # a URL cannot carry a surrogate at all
+        yield "path", {"url": target.url(poison)}
+    for name in target.query:
+        if poison == NUL:
+            yield name, {"url": target.url(), "params": {name: poison}}
+    if poison == NUL:
+        yield "x-request-note", {"url": target.url(), "headers": {"X-Request-Note": poison}}
+    if target.method == "GET":
+        return
+    for name in target.body:
+        for document in ({name: poison}, {"items": [{name: poison}]}):
+            # Escaped as \\u0000 and \\ud800, as every JSON encoder sends them.
+            yield name, {"url": target.url(), "content": json.dumps(document), "headers": JSON}
+        if poison == NUL:
+            yield name, {"url": target.url(), "data": {name: poison}}
+
+
+def _deep_json(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+async def _credentials(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> dict[str, dict[str, str]]:
+    tenant = await make_tenant(database, settings)
+    connected = await connect(
+        client, database, settings, user=tenant.admin, access=AccessLevel.FULL_ACCESS
+    )
+    async with new_client(app) as browser:
+        csrf = await sign_in(browser, tenant.admin.email, "correct horse battery")
+        cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    return {
+        "signed_out": {},
+        "read_only": tenant.read,
+        "full_access": tenant.write,
+        "connection": connected.bearer,
+        "admin_session": {"Cookie": cookie, "X-CSRF-Token": csrf},
+    }
+
+
+def _names(response: httpx.Response, field_name: str) -> bool:
+    return field_name.lower() in response.text.lower()
+
+
+@pytest.mark.parametrize("poison", [NUL, SURROGATE], ids=["nul", "surrogate"])
+async def test_unstorable_text_anywhere_is_a_4xx_naming_the_field_and_writes_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    poison: str,
+) -> None:
+    credentials = await _credentials(app, client, database, settings)
+    before = await table_checksums(database)
+    problems = []
+    with caplog.at_level(logging.ERROR):
+        for target in targets(app):
+            for label, headers in credentials.items():
+                for field_name, arguments in _poisoned_requests(target, poison):
+                    sent = {**arguments, "headers": {**headers, **arguments.get("headers", {})}}  # type: ignore[dict-item]
+                    response = await client.request(target.method, **sent)  # type: ignore[arg-type]
+                    if not 400 <= response.status_code < 500 or not _names(response, field_name):
+                        problems.append(
+                            f"{target.method} {target.path} as {label}, {field_name} in "
+                            f"{sorted(arguments)}: {response.status_code} {response.text[:200]}"
+                        )
+    assert not problems, "\n".join(problems[:40])
+    assert await table_checksums(database) == before
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _deep_json(MAX_JSON_DEPTH + 1),
+        _deep_json(5_000),
+        b"[" * 200_000,
+        b'{"name": NaN}',
+        b'{"name": "x", "fit_score": Infinity}',
+    ],
+    ids=["just-too-deep", "deep", "bottomless", "nan", "infinity"],
+)
+async def test_pathological_json_is_400_on_every_route(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    body: bytes,
+) -> None:
+    credentials = await _credentials(app, client, database, settings)
+    before = await table_checksums(database)
+    problems = []
+    for target in targets(app):
+        if target.method == "GET":
+            continue
+        for label, headers in credentials.items():
+            response = await client.request(
+                target.method,
+                target.url(),
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            if response.status_code != 400:
+                problems.append(f"{target.method} {target.path} as {label}: {response.status_code}")
+    assert not problems, "\n".join(problems[:40])
+    assert await table_checksums(database) == before
+
+
+async def test_the_deepest_body_the_api_takes_still_works(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    criteria = [{"field": "industry", "op": "in", "value": ["Software", "Retail"]}]
+    response = await client.post(
+        "/api/v1/target-books",
+        json={"name": "Deep enough", "max_capacity": 10, "criteria": criteria},
+        headers=tenant.write,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["criteria"] == criteria
+
+
+async def test_the_mcp_endpoint_answers_with_a_json_rpc_error_naming_the_argument(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "search_accounts", "arguments": {"name_contains": NUL}},
+    }
+    response = await client.post(
+        "/mcp",
+        content=json.dumps(call),
+        headers={
+            **tenant.read,
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == -32602
+    assert "params.arguments.name_contains" in error["message"]
