@@ -61,6 +61,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         # themselves are proven on apps of their own (tests/kit/test_rate_limits.py).
         "auth_failures_per_ip": "100000/minute",
         "auth_failures_per_key_prefix": "100000/minute",
+        "login_attempts_per_ip": "100000/minute",
         "oauth_registrations_per_ip": "100000/minute",
         "key_requests": "100000/minute",
         # The port a live server binds when a test needs real HTTP (OAuth, MCP clients).

@@ -15,16 +15,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.routing import Route
+from fastapi.routing import iter_route_contexts
 
 from keyhouse.api_keys.models import AccessLevel
+from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database
+from keyhouse.kit import tokens
 from keyhouse.kit.text import MAX_JSON_DEPTH
+from keyhouse.kit.tokens import TokenKind
 from tests.factories import make_tenant
 from tests.oauth_flow import connect
 from tests.storage import table_checksums
-from tests.web.browsing import new_client, sign_in
+from tests.web.browsing import new_client, post_login, sign_in
 
 NUL = "a\x00b"
 SURROGATE = "a\ud800b"
@@ -88,10 +91,10 @@ def _declared(document: dict[str, Any], method: str, path: str) -> tuple[tuple[s
 def targets(app: FastAPI) -> Iterator[Target]:
     """Every method of every route the app serves."""
     document = app.openapi()
-    for route in app.routes:
-        if not isinstance(route, Route):
-            continue
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+    for route in iter_route_contexts(app.routes):
+        if route.path is None or not route.methods:
+            continue  # the static files mount
+        for method in sorted(route.methods - {"HEAD"}):
             query, body = _declared(document, method, route.path)
             yield Target(method, route.path, (*query, "q"), body)
 
@@ -99,7 +102,7 @@ def targets(app: FastAPI) -> Iterator[Target]:
 def _poisoned_requests(target: Target, poison: str) -> Iterator[tuple[str, dict[str, object]]]:
     """(the field the answer must name, the request's arguments) for each position."""
     if "{" in target.path and poison == NUL:  # a URL cannot carry a surrogate at all
-        yield "path", {"url": target.url(poison)}
+        yield "path", {"url": target.url("a%00b")}
     for name in target.query:
         if poison == NUL:
             yield name, {"url": target.url(), "params": {name: poison}}
@@ -244,3 +247,27 @@ async def test_the_mcp_endpoint_answers_with_a_json_rpc_error_naming_the_argumen
     error = response.json()["error"]
     assert error["code"] == -32602
     assert "params.arguments.name_contains" in error["message"]
+
+
+async def test_unstorable_input_counts_as_a_failed_attempt_from_its_address(
+    database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    limits = {"login_attempts_per_ip": "3/15 minutes", "auth_failures_per_ip": "5/minute"}
+    strict = create_app(settings.model_copy(update=limits))
+    async with strict.router.lifespan_context(strict):
+        async with new_client(strict, address="10.20.30.40") as prober:
+            for _ in range(3):
+                refused = await post_login(prober, NUL, "x")
+                assert refused.status_code == 422
+                assert "email" in refused.text
+            signing_in = await post_login(prober, tenant.admin.email, "correct horse battery")
+            assert signing_in.status_code == 429
+            for _ in range(2):
+                refused = await prober.get("/api/v1/reps", params={"q": NUL}, headers=tenant.read)
+                assert refused.status_code == 422
+            unknown = {"Authorization": f"Bearer {tokens.generate(TokenKind.API_KEY)}"}
+            throttled = await prober.get("/api/v1/me", headers=unknown)
+            assert throttled.status_code == 429
+        async with new_client(strict, address="10.20.30.41") as someone_else:
+            assert (await someone_else.get("/api/v1/me", headers=tenant.read)).status_code == 200

@@ -15,7 +15,7 @@ from keyhouse.web import sessions
 from keyhouse.web.models import WebSession
 from tests.factories import make_tenant, make_user
 from tests.storage import database_contains
-from tests.web.browsing import csrf_of, new_client, sign_in
+from tests.web.browsing import csrf_of, new_client, post_login, sign_in
 
 
 async def _events(database: Database, action: str, actor: str) -> list[AuditEvent]:
@@ -24,19 +24,11 @@ async def _events(database: Database, action: str, actor: str) -> list[AuditEven
         return list((await session.scalars(query)).all())
 
 
-async def _post_login(
-    client: httpx.AsyncClient, email: str, password: str, next_path: str = "/"
-) -> httpx.Response:
-    form = await client.get("/login")
-    data = {"email": email, "password": password, "next": next_path}
-    return await client.post("/login", data={**data, "csrf_token": csrf_of(form.text)})
-
-
 async def test_signing_in_sets_a_safe_cookie_and_stores_only_its_hash(
     client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    response = await _post_login(client, tenant.admin.email, "correct horse battery")
+    response = await post_login(client, tenant.admin.email, "correct horse battery")
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{sessions.SESSION_COOKIE}=")
@@ -54,8 +46,8 @@ async def test_a_wrong_password_or_unknown_email_gets_the_same_answer(
     client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    wrong = await _post_login(client, tenant.admin.email, "not the password")
-    unknown = await _post_login(client, "nobody@example.com", "not the password")
+    wrong = await post_login(client, tenant.admin.email, "not the password")
+    unknown = await post_login(client, "nobody@example.com", "not the password")
     for response in (wrong, unknown):
         assert response.status_code == 400
         assert "Wrong email or password." in response.text
@@ -90,7 +82,7 @@ async def test_next_brings_the_user_back_but_only_to_this_site(
 ) -> None:
     tenant = await make_tenant(database, settings)
     authorize = "/oauth/authorize?client_id=abc&redirect_uri=http%3A%2F%2Flocalhost&state=x%20y"
-    response = await _post_login(client, tenant.admin.email, "correct horse battery", authorize)
+    response = await post_login(client, tenant.admin.email, "correct horse battery", authorize)
     assert response.headers["location"] == authorize
     for unsafe in ("//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:x"):
         assert sessions.safe_next(unsafe) == "/"
@@ -130,9 +122,9 @@ async def test_failed_attempts_are_throttled_per_email(
 ) -> None:
     tenant = await make_tenant(database, settings)
     for _ in range(5):
-        response = await _post_login(client, tenant.admin.email, "guess")
+        response = await post_login(client, tenant.admin.email, "guess")
         assert response.status_code == 400
-    blocked = await _post_login(client, tenant.admin.email, "correct horse battery")
+    blocked = await post_login(client, tenant.admin.email, "correct horse battery")
     assert blocked.status_code == 429
     assert "Too many failed sign-in attempts" in blocked.text
 
@@ -145,12 +137,12 @@ async def test_failed_attempts_are_throttled_per_address(
     async with strict.router.lifespan_context(strict):
         async with new_client(strict, address="10.20.30.40") as attacker:
             for attempt in range(4):
-                response = await _post_login(attacker, f"guess{attempt}@example.com", "guess")
+                response = await post_login(attacker, f"guess{attempt}@example.com", "guess")
                 assert response.status_code == 400
-            blocked = await _post_login(attacker, tenant.admin.email, "correct horse battery")
+            blocked = await post_login(attacker, tenant.admin.email, "correct horse battery")
             assert blocked.status_code == 429
         async with new_client(strict, address="10.20.30.41") as someone_else:
-            allowed = await _post_login(someone_else, tenant.admin.email, "correct horse battery")
+            allowed = await post_login(someone_else, tenant.admin.email, "correct horse battery")
             assert allowed.status_code == 303
 
 
