@@ -16,16 +16,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
 
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.kit import tokens
-from keyhouse.kit.text import MAX_JSON_DEPTH
+from keyhouse.kit.text import MAX_JSON_DEPTH, UnstorableText
 from keyhouse.kit.tokens import TokenKind
-from tests.factories import make_tenant
+from keyhouse.reps.models import Rep
+from tests.factories import make_rep, make_tenant
 from tests.oauth_flow import connect
+from tests.servers import cli
 from tests.storage import table_checksums
 from tests.web.browsing import new_client, post_login, sign_in
 
@@ -271,3 +274,29 @@ async def test_unstorable_input_counts_as_a_failed_attempt_from_its_address(
             assert throttled.status_code == 429
         async with new_client(strict, address="10.20.30.41") as someone_else:
             assert (await someone_else.get("/api/v1/me", headers=tenant.read)).status_code == 200
+
+
+@pytest.mark.parametrize("text", [NUL, SURROGATE], ids=["nul", "surrogate"])
+async def test_the_storage_floor_refuses_unstorable_text_on_both_databases(
+    database: Database, settings: Settings, text: str
+) -> None:
+    tenant = await make_tenant(database, settings)
+    before = await table_checksums(database)
+    with pytest.raises(UnstorableText, match=r"^name: contains"):
+        await make_rep(database, tenant.account, name=text)
+    async with database.sessions() as session:
+        with pytest.raises(UnstorableText, match=r"^email: contains"):
+            await session.execute(select(Rep).where(Rep.email == text))
+    assert await table_checksums(database) == before
+
+
+def test_a_command_line_argument_that_cannot_be_stored_is_a_clear_error(
+    settings: Settings,
+) -> None:
+    # A byte that is not UTF-8 reaches Python as an unpaired surrogate (PEP 383).
+    result = cli(
+        settings, "account", "create", "Caf\udce9", "--admin-email", "x@example.com", check=False
+    )
+    assert result.returncode == 1
+    assert "name: contains an unpaired surrogate, which cannot be stored." in result.stderr
+    assert "Traceback" not in result.stderr
