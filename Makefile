@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 # The scale-out tests run Debian's nginx in front of several instances.
 NGINX := /usr/sbin/nginx
 
-.PHONY: run test lint test-sqlite test-postgresql bench soak clean
+.PHONY: run test lint test-sqlite test-postgresql fuzz bench soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]' && touch $(STAMP)
@@ -31,6 +31,12 @@ test-sqlite: $(STAMP) $(CHROMIUM) $(NGINX)
 
 test-postgresql: $(STAMP) $(CHROMIUM) $(NGINX)
 	KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest
+
+# Long, random runs of the property and schema fuzzers on both databases (not part of `test`).
+FUZZ_TESTS := tests/test_schema_fuzz.py tests/test_unstorable_input.py tests/oauth/test_form_properties.py tests/kit/test_token_properties.py tests/crm_accounts/test_criteria_properties.py
+
+fuzz: $(STAMP)
+	KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest $(FUZZ_TESTS) && KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest $(FUZZ_TESTS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

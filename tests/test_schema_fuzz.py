@@ -6,14 +6,15 @@ type, body schema), none may be a 5xx, and a read-only key never changes a singl
 """
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, Phase, given, strategies
-from hypothesis import settings as fuzz_settings
+from hypothesis import Phase, given, strategies
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.python import asgi as schemathesis_asgi
@@ -27,6 +28,7 @@ from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from tests.factories import make_crm_account, make_rep, make_tenant
+from tests.fuzzing import fuzz_settings
 from tests.storage import table_checksums
 
 EXAMPLES_PER_OPERATION = 12
@@ -67,13 +69,7 @@ def _fuzz(app: FastAPI, credentials: list[Headers]) -> list[str]:
 
 def _operation_check(cases: Any, credentials: list[Headers]) -> Callable[[], None]:
     @given(case=cases, credential=strategies.sampled_from(credentials))
-    @fuzz_settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(EXAMPLES_PER_OPERATION, phases=[Phase.explicit, Phase.generate])
     def check(case: Any, credential: Headers) -> None:
         headers = {
             name: value
@@ -115,3 +111,34 @@ def test_the_api_keeps_its_document_and_read_only_keys_change_nothing(
     changed = {name for name in before if before[name] != after.get(name)}
     assert not changed, f"read-only or no credentials changed {changed}"
     assert not problems, "\n\n".join(problems)
+
+
+# Requests the fuzzer once found a 5xx with, replayed on every run: (method, path, JSON body).
+FOUND_BY_FUZZING = [
+    ("POST", "/api/v1/reps", {"name": "Ada\x00", "email": "ada@example.com"}),
+    ("PATCH", "/api/v1/reps/{rep}", {"name": "\x00"}),
+    ("POST", "/api/v1/accounts", {"name": "\ud800"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), FOUND_BY_FUZZING)
+async def test_what_the_fuzzer_once_found_stays_a_4xx(
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+) -> None:
+    tenant = await make_tenant(database, settings)
+    rep = await make_rep(database, tenant.account)
+    before = await table_checksums(database)
+    response = await client.request(
+        method,
+        path.format(rep=rep.id),
+        content=json.dumps(body),
+        headers={**tenant.write, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("name: contains")
+    assert await table_checksums(database) == before

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies
+from hypothesis import given, strategies
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -18,6 +18,7 @@ from keyhouse.crm_accounts.criteria import (
 )
 from keyhouse.db import Database
 from tests.factories import Tenant, make_tenant
+from tests.fuzzing import fuzz_settings
 
 CRITERIA = TypeAdapter(Criteria)
 OPERATORS = sorted(set().union(*OPERATORS_BY_KIND.values()))
@@ -49,7 +50,7 @@ ANY_CRITERIA = JSON | strategies.lists(CONDITION, max_size=5)
 
 
 @given(raw=ANY_CRITERIA)
-@settings(max_examples=400, deadline=None)
+@fuzz_settings(400)
 def test_any_json_is_valid_criteria_or_a_validation_error(raw: Any) -> None:
     try:
         criteria = CRITERIA.validate_python(raw)
@@ -67,7 +68,7 @@ async def tenant(database: Database, settings: Settings) -> Tenant:
 
 
 @given(raw=ANY_CRITERIA)
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 async def test_any_json_as_criteria_over_http_is_a_result_or_a_4xx(
     client: httpx.AsyncClient, tenant: Tenant, raw: Any
 ) -> None:

@@ -2,13 +2,14 @@
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies
+from hypothesis import given, strategies
 
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.kit import tokens
 from keyhouse.kit.tokens import BASE62, TokenKind
 from tests.factories import Tenant, make_tenant
+from tests.fuzzing import fuzz_settings
 
 KINDS = strategies.sampled_from(list(TokenKind))
 # Printable ASCII, as an HTTP header can carry it; plus token-shaped strings.
@@ -24,7 +25,7 @@ TOKEN_SHAPED = strategies.builds(
 
 
 @given(text=strategies.text(max_size=120) | TOKEN_SHAPED)
-@settings(max_examples=1000)
+@fuzz_settings(1000)
 def test_no_string_but_a_well_formed_token_passes_the_format_check(text: str) -> None:
     kind = tokens.parse_kind(text)
     if kind is not None:
@@ -37,7 +38,7 @@ def test_no_string_but_a_well_formed_token_passes_the_format_check(text: str) ->
     position=strategies.integers(min_value=0, max_value=200),
     replacement=strategies.characters(codec="utf-8"),
 )
-@settings(max_examples=1000)
+@fuzz_settings(1000)
 def test_the_checksum_catches_any_single_character_change(
     kind: TokenKind, position: int, replacement: str
 ) -> None:
@@ -56,7 +57,7 @@ async def tenant(database: Database, settings: Settings) -> Tenant:
 
 
 @given(text=HEADER_TEXT | TOKEN_SHAPED)
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@fuzz_settings(150)
 async def test_only_issued_keys_authenticate(
     client: httpx.AsyncClient, tenant: Tenant, text: str
 ) -> None:
