@@ -36,7 +36,7 @@ test-postgresql: $(STAMP) $(CHROMIUM) $(NGINX)
 FUZZ_TESTS := tests/test_schema_fuzz.py tests/test_unstorable_input.py tests/oauth/test_form_properties.py tests/kit/test_token_properties.py tests/crm_accounts/test_criteria_properties.py
 
 fuzz: $(STAMP)
-	KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest $(FUZZ_TESTS) && KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest $(FUZZ_TESTS)
+	KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest -q --hypothesis-show-statistics $(FUZZ_TESTS) && KEYHOUSE_FUZZ=long KEYHOUSE_TEST_DATABASE=postgresql $(PY) -m pytest -q --hypothesis-show-statistics $(FUZZ_TESTS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 LONG_RUN = os.environ.get("KEYHOUSE_FUZZ") == "long"
-LONG_RUN_FACTOR = int(os.environ.get("KEYHOUSE_FUZZ_FACTOR", "25"))
+LONG_RUN_FACTOR = int(os.environ.get("KEYHOUSE_FUZZ_FACTOR", "10"))
 
 
 def fuzz_settings(examples: int, **options: Any) -> settings:
