@@ -6,8 +6,9 @@ transaction commits, this process forgets those keys at once. Other processes le
   only if it commits); after the commit, `Database.transaction()` waits until every instance
   with a live lease has acknowledged that number, or until any lease that could still be live
   has run out (`RevocationListener`, docs/revocation.md);
-- on the embedded SQLite default (one server process, plus CLI commands) through a signal file
-  next to the database whose change time the server checks before trusting its cache.
+- on the embedded SQLite default (one server process, plus CLI commands) through a counter in
+  a file next to the database, mapped into memory, that the server reads before trusting its
+  cache (`RevocationSignal`).
 """
 
 import asyncio
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation_listener import CHANNEL, RevocationListener, payload
+from keyhouse.auth.revocation_signal import RevocationSignal
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.instances import repository
@@ -49,8 +51,8 @@ class RevocationFeed:
         self._database = database
         self._cache = cache
         self._lease = settings.revocation_lease_seconds
-        self._signal = _signal_path(settings)
-        self._signal_seen = self._signal_stamp()
+        self._signal = _signal(settings)
+        self._signal_seen = self._signal.read() if self._signal else 0
         self._listener = RevocationListener(settings, cache, self.instance_id)
         self._task: asyncio.Task[None] | None = None
         session_class = database.session_class
@@ -63,9 +65,9 @@ class RevocationFeed:
         """True when no revocation can have been missed since the cache was filled."""
         if self._signal is None:
             return self._listener.trusted()
-        stamp = self._signal_stamp()
-        if stamp != self._signal_seen:
-            self._signal_seen = stamp
+        count = self._signal.read()
+        if count != self._signal_seen:
+            self._signal_seen = count
             self._cache.clear()
         return True
 
@@ -101,10 +103,8 @@ class RevocationFeed:
         if not key_ids:
             return
         self._cache.forget(key_ids)
-        if self._signal is not None:
-            self._signal.parent.mkdir(parents=True, exist_ok=True)
-            self._signal.touch()
-            self._signal_seen = self._signal_stamp()
+        if self._signal is not None and self._signal.bump() == self._signal_seen:
+            self._signal_seen += 1  # no other process revoked since this one last looked
 
     def _after_rollback(self, session: Session) -> None:
         session.info.pop(PENDING, None)
@@ -136,15 +136,9 @@ class RevocationFeed:
             return False
         return lagging == 0
 
-    def _signal_stamp(self) -> int:
-        try:
-            return self._signal.stat().st_mtime_ns if self._signal else 0
-        except FileNotFoundError:
-            return 0
 
-
-def _signal_path(settings: Settings) -> Path | None:
+def _signal(settings: Settings) -> RevocationSignal | None:
     if not settings.is_embedded:
         return None
     database = settings.async_database_url.split("///", 1)[-1]
-    return Path(f"{database}.revocations")
+    return RevocationSignal(Path(f"{database}.revocations"))
