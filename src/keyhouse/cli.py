@@ -30,6 +30,7 @@ from keyhouse.connections import service as connections
 from keyhouse.csv_files import commands as csv_commands
 from keyhouse.db import Database, upgrade_to_head
 from keyhouse.errors import KeyhouseError
+from keyhouse.leaks import commands as leak_commands
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
 
@@ -49,6 +50,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(connection_app, name="connection")
 app.add_typer(csv_commands.import_app, name="import")
 app.add_typer(csv_commands.export_app, name="export")
+app.command("scan")(leak_commands.scan)
 
 console = Console()
 errors = Console(stderr=True)
