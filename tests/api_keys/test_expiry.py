@@ -70,6 +70,16 @@ async def test_keys_expiring_within_7_days_are_flagged_in_the_list_and_pages(
     assert "1 API key expires within 7 days" in workspace
     table = cli(settings, "key", "list", "--account", str(tenant.account.id)).stdout
     assert "(expires soon)" in table
+    csrf = csrf_of(workspace)
+    rolled = await client.post(
+        f"/api/v1/api-keys/{soon.id}/roll",
+        json={"expire_old_in_seconds": 3600},
+        headers={"X-CSRF-Token": csrf},
+    )
+    # The replacement keeps the 3-day lifetime; the rolled key needs no action any more.
+    assert rolled.status_code == 201
+    assert "1 API key expires within 7 days" in (await client.get("/")).text
+    assert "1 key expires within 7 days" in (await client.get("/settings/security")).text
 
 
 async def test_the_create_form_defaults_to_90_days_and_warns_about_never(

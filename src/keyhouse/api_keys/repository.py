@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from keyhouse.accounts.models import Account
 from keyhouse.api_keys.models import ApiKey, KeyKind
@@ -67,8 +68,10 @@ async def find_successor(
 async def count_expiring(
     session: AsyncSession, *, account_id: uuid.UUID, now: datetime, before: datetime
 ) -> int:
-    """Working API keys of the account that expire between `now` and `before`."""
+    """Working API keys of the account that expire between `now` and `before`, not yet rolled."""
+    successor = aliased(ApiKey)
     query = select(func.count()).where(
+        ~exists().where(successor.rolled_from_id == ApiKey.id),
         ApiKey.account_id == account_id,
         ApiKey.kind == KeyKind.API_KEY,
         ApiKey.revoked_at.is_(None),

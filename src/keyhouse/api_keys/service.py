@@ -285,7 +285,7 @@ def _record_roll(session: AsyncSession, actor: Actor, *, old: ApiKey, new: ApiKe
 
 
 async def count_expiring_soon(session: AsyncSession, *, account_id: uuid.UUID) -> int:
-    """How many of the account's working keys stop working within 7 days."""
+    """How many of the account's working keys stop working within 7 days, not yet rolled."""
     now = datetime.now(UTC)
     return await repository.count_expiring(
         session, account_id=account_id, now=now, before=now + EXPIRES_SOON

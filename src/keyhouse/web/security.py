@@ -57,8 +57,9 @@ async def security(
         members = await users.list_members(db, account_id=who.account_id)
         context["keys"] = keys
         # A key already rolled runs out its grace period; only its replacement can be rolled.
-        context["replaced"] = {key.rolled_from_id for key in keys if key.rolled_from_id}
-        context["expiring"] = sum(key.expires_soon for key in keys)
+        replaced = {key.rolled_from_id for key in keys if key.rolled_from_id}
+        context["replaced"] = replaced
+        context["expiring"] = sum(key.expires_soon and key.id not in replaced for key in keys)
         context["creators"] = {member.id: member.email for member in members}
         context["revoked"] = next((key for key in keys if key.id == revoked), None)
     return await render(request, "settings/security.html", context)
