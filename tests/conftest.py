@@ -64,6 +64,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         "login_attempts_per_ip": "100000/minute",
         "oauth_registrations_per_ip": "100000/minute",
         "key_requests": "100000/minute",
+        "secret_scanning_reports_per_ip": "100000/minute",
+        # GitHub's public keys; tests/leaks/github.py writes a key of its own there.
+        "secret_scanning_keys_file": var_dir / "github_secret_scanning_keys.json",
         # The port a live server binds when a test needs real HTTP (OAuth, MCP clients).
         "base_url": f"http://127.0.0.1:{free_port()}",
     }

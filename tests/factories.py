@@ -3,7 +3,7 @@
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -83,7 +83,7 @@ async def make_key(
             account_id=account.id,
             name=unique("key"),
             access_level=access,
-            expires_in=expires_in,
+            expires_at=datetime.now(UTC) + expires_in if expires_in else None,
         )
 
 

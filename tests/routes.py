@@ -19,9 +19,13 @@ from keyhouse.auth.dependencies import (
     require_write,
 )
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/invite/{token}"})
+# Public by signature: GitHub signs its leak reports (tests/leaks/test_github_reports.py).
+SIGNED_WRITES = frozenset({("POST", "/api/v1/secret-scanning/github")})
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/login", "/invite/{token}"} | {path for _, path in SIGNED_WRITES}
+)
 # Public forms that change state check the CSRF token themselves (tests/web/test_sessions.py).
-PUBLIC_WRITES = frozenset({("POST", "/login"), ("POST", "/invite/{token}")})
+PUBLIC_WRITES = frozenset({("POST", "/login"), ("POST", "/invite/{token}")}) | SIGNED_WRITES
 # POSTs that only read: a retrieval preview's spec is too large for a query string.
 READ_ONLY_POSTS = frozenset({("POST", "/api/v1/retrievals/preview")})
 ACCESS_BY_DEPENDENCY = (

@@ -34,6 +34,8 @@ def environment(settings: Settings) -> dict[str, str]:
         "KEYHOUSE_AUTH_FAILURES_PER_KEY_PREFIX": settings.auth_failures_per_key_prefix,
         "KEYHOUSE_OAUTH_REGISTRATIONS_PER_IP": settings.oauth_registrations_per_ip,
         "KEYHOUSE_KEY_REQUESTS": settings.key_requests,
+        "KEYHOUSE_SECRET_SCANNING_REPORTS_PER_IP": settings.secret_scanning_reports_per_ip,
+        "KEYHOUSE_SECRET_SCANNING_KEYS_FILE": str(settings.secret_scanning_keys_file),
         "COLUMNS": "200",
     }
 

@@ -31,6 +31,7 @@ from keyhouse.distributions import endpoints as distributions
 from keyhouse.errors import ERROR_RESPONSES, KeyhouseError
 from keyhouse.kit.middleware import AccessLog, RequestGuard, SecurityHeaders
 from keyhouse.kit.rate_limits import RateLimits
+from keyhouse.leaks import endpoints as secret_scanning
 from keyhouse.mcp.server import McpEndpoint, build_server
 from keyhouse.oauth import consent
 from keyhouse.oauth import endpoints as oauth
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         members,
         audit_events,
         connections,
+        secret_scanning,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)

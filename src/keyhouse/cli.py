@@ -5,7 +5,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
@@ -20,8 +20,8 @@ from keyhouse import demo as demo_workspace
 from keyhouse.accounts import service as accounts
 from keyhouse.accounts.models import Account
 from keyhouse.api_keys import service as api_keys
-from keyhouse.api_keys.models import AccessLevel
-from keyhouse.api_keys.schemas import ApiKeyOut, CreatedApiKey
+from keyhouse.api_keys.models import DEFAULT_LIFETIME_DAYS, AccessLevel
+from keyhouse.api_keys.schemas import ApiKeyOut, CreatedApiKey, RolledApiKey
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
@@ -30,6 +30,7 @@ from keyhouse.connections import service as connections
 from keyhouse.csv_files import commands as csv_commands
 from keyhouse.db import Database, upgrade_to_head
 from keyhouse.errors import KeyhouseError
+from keyhouse.leaks import commands as leak_commands
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
 
@@ -49,6 +50,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(connection_app, name="connection")
 app.add_typer(csv_commands.import_app, name="import")
 app.add_typer(csv_commands.export_app, name="export")
+app.command("scan")(leak_commands.scan)
 
 console = Console()
 errors = Console(stderr=True)
@@ -56,9 +58,12 @@ T = TypeVar("T")
 
 DURATION_RE = re.compile(r"(\d+)([mhdw])")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DEFAULT_EXPIRY = f"{DEFAULT_LIFETIME_DAYS}d"
 DEMO_KEY_NAME = "Demo read-only key (make run)"
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ListJsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON array on stdout.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 AccountOption = Annotated[str, typer.Option("--account", help="The account's id or slug.")]
 
 
@@ -107,6 +112,19 @@ def parse_duration(text: str) -> timedelta:
     if match is None or int(match.group(1)) == 0:
         raise typer.BadParameter("use a positive number and a unit: 30m, 12h, 90d or 2w")
     return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_lifetime(text: str) -> timedelta | None:
+    """`--expires-in`: a duration, or `never` (None)."""
+    return None if text.strip().lower() == "never" else parse_duration(text)
+
+
+def parse_grace(text: str) -> timedelta:
+    """`--expire-old-in`: `0` (now) or a duration up to 7 days."""
+    grace = timedelta(0) if text.strip() == "0" else parse_duration(text)
+    if grace > api_keys.MAX_ROLL_GRACE:
+        raise typer.BadParameter("the old key may keep working at most 7 days (7d)")
+    return grace
 
 
 @app.command()
@@ -288,15 +306,18 @@ def key_create(
     name: Annotated[str, typer.Option("--name")],
     access: Annotated[AccessLevel, typer.Option("--access")],
     expires_in: Annotated[
-        str | None, typer.Option("--expires-in", help="e.g. 90d, 12h, 2w")
-    ] = None,
+        str,
+        typer.Option(
+            "--expires-in", help=f"e.g. 30d, 12h, 2w, or never; the default is {DEFAULT_EXPIRY}."
+        ),
+    ] = DEFAULT_EXPIRY,
     rate_limit: Annotated[
         str | None, typer.Option("--rate-limit", help="e.g. 1200/minute (default: service's)")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; its secret is printed once and never again."""
-    lifetime = parse_duration(expires_in) if expires_in else None
+    lifetime = parse_lifetime(expires_in)
 
     async def work(session: AsyncSession) -> Any:
         target = await accounts.resolve(session, id_or_slug=account)
@@ -307,7 +328,7 @@ def key_create(
             account_id=target.id,
             name=name,
             access_level=access,
-            expires_in=lifetime,
+            expires_at=datetime.now(UTC) + lifetime if lifetime else None,
             rate_limit=rate_limit,
         )
 
@@ -324,8 +345,8 @@ def key_create(
 
 
 @key_app.command("list")
-def key_list(account: AccountOption) -> None:
-    """List an account's keys (never their secrets)."""
+def key_list(account: AccountOption, as_json: ListJsonOption = False) -> None:
+    """List an account's keys (never their secrets); keys expiring within 7 days are flagged."""
 
     async def work(session: AsyncSession) -> Any:
         target = await accounts.resolve(session, id_or_slug=account)
@@ -334,8 +355,13 @@ def key_list(account: AccountOption) -> None:
             for k in await api_keys.list_keys(session, account_id=target.id)
         ]
 
+    keys = _run(work)
+    if as_json:
+        typer.echo(json.dumps([key.model_dump(mode="json") for key in keys]))
+        return
     table = Table("ID", "Name", "Key", "Access", "Created", "Last used", "Expires", "Status")
-    for key in _run(work):
+    for key in keys:
+        expires = _when(key.expires_at)
         table.add_row(
             str(key.id),
             key.name,
@@ -343,8 +369,8 @@ def key_list(account: AccountOption) -> None:
             key.access_level.value,
             f"{key.created_at:%Y-%m-%d %H:%M}",
             _when(key.last_used_at),
-            _when(key.expires_at),
-            key.status,
+            f"[yellow]{expires} (expires soon)[/yellow]" if key.expires_soon else expires,
+            f"{key.status}: {key.revoked_reason}" if key.revoked_reason else key.status,
         )
     console.print(table)
 
@@ -356,13 +382,10 @@ def _when(moment: Any) -> str:
 @key_app.command("revoke")
 def key_revoke(
     key_id: str,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Revoke a key: every request with it is refused from the moment this returns."""
-    try:
-        parsed = uuid.UUID(key_id)
-    except ValueError as error:
-        raise typer.BadParameter("KEY_ID is the key's id, as `key list` shows it.") from error
+    parsed = _key_id(key_id)
     if not yes:
         typer.confirm(f"Revoke key {parsed}? Scripts using it will stop working", abort=True)
 
@@ -372,6 +395,69 @@ def key_revoke(
 
     key = _run(work)
     console.print(f"Revoked key [bold]{key.name}[/bold] ({key.hint}…).")
+
+
+@key_app.command("roll")
+def key_roll(
+    key_id: str,
+    expire_old_in: Annotated[
+        str,
+        typer.Option(
+            "--expire-old-in",
+            help="When the old key stops working: 0 (now), 30m, 1h, 24h, 7d (at most).",
+        ),
+    ],
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts need it)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace a key with a new one (secret printed once); the old one expires as asked.
+
+    Asks for confirmation; scripts must pass --yes.
+    """
+    parsed = _key_id(key_id)
+    grace = parse_grace(expire_old_in)
+    if not yes:
+        when = "now" if not grace else f"in {expire_old_in.strip()}"
+        typer.confirm(f"Roll key {parsed}? The old key stops working {when}", abort=True)
+
+    async def work(session: AsyncSession) -> api_keys.Rolled:
+        account_id = await api_keys.account_of_key(session, key_id=parsed)
+        return await api_keys.roll(
+            session,
+            COMMAND_LINE,
+            secret=_settings().secret,
+            account_id=account_id,
+            key_id=parsed,
+            expire_old_in=grace,
+        )
+
+    rolled = _run(work)
+    shown = RolledApiKey.model_validate(
+        {
+            **ApiKeyOut.model_validate(rolled.key).model_dump(),
+            "secret": rolled.secret,
+            "rolled_from": rolled.old.id,
+            "old_expires_at": rolled.old_expires_at,
+        }
+    )
+    if as_json:
+        typer.echo(shown.model_dump_json())
+        return
+    console.print(f"Rolled [bold]{rolled.key.name}[/bold]: new key {rolled.key.id}.")
+    console.print(f"\n  {rolled.secret}\n")
+    console.print("[yellow]Copy it now: it will not be shown again.[/yellow]")
+    ends = _when(rolled.old_expires_at)
+    console.print(f"The old key {rolled.old.hint}… stops working at {ends} UTC.")
+
+
+def _key_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError as error:
+        raise typer.BadParameter("KEY_ID is the key's id, as `key list` shows it.") from error
 
 
 @connection_app.command("list")
@@ -402,7 +488,7 @@ def connection_list(account: AccountOption) -> None:
 @connection_app.command("disconnect")
 def connection_disconnect(
     connection_id: str,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Disconnect an assistant: its key and tokens stop working before this returns."""
     try:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     auth_failures_per_key_prefix: str = "10/minute"
     oauth_registrations_per_ip: str = "20/hour"
     key_requests: str = "600/minute"
+    # GitHub's secret scanning public keys, as served at api.github.com/meta/public_keys/...
+    secret_scanning_keys_file: Path | None = None
+    secret_scanning_reports_per_ip: str = "60/minute"
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -11,6 +11,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,8 @@ from keyhouse.db import Database
 from keyhouse.users.models import Role
 from tests.cluster import Cluster, kill_listener, running_cluster, running_instance, running_nginx
 from tests.factories import make_crm_account, make_key, make_tenant, make_user
+from tests.leaks.github import payload as leak_payload
+from tests.leaks.github import report as github_report
 from tests.oauth_flow import Connected, connect, refresh
 from tests.servers import cli
 from tests.web.browsing import sign_in
@@ -228,3 +231,42 @@ async def test_workers_behind_nginx_serve_one_session_and_one_revocation(
             )
             assert revoked.status_code == 200
         assert await outcomes([proxy, instance.url], use, AFTER) == ["401"] * AFTER
+
+
+@pytest.mark.parametrize("grace", [0, 2], ids=["now", "after_2s"])
+async def test_a_rolled_keys_grace_end_is_in_force_everywhere(
+    cluster: Cluster, database: Database, settings: Settings, grace: int
+) -> None:
+    tenant = await make_tenant(database, settings)
+    key, secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
+    assert await outcomes(cluster.urls, me_with(secret), WARM_UP) == ["200"] * WARM_UP
+    async with httpx.AsyncClient(base_url=cluster.instances[0].url) as admin:
+        csrf = await sign_in(admin, tenant.admin.email, PASSWORD)
+        rolled = await admin.post(
+            f"/api/v1/api-keys/{key.id}/roll",
+            json={"expire_old_in_seconds": grace},
+            headers={"X-CSRF-Token": csrf},
+        )
+    assert rolled.status_code == 201, rolled.text
+    if grace:
+        # Every instance reloads the key with its grace expiry (the roll announced it), and
+        # refuses it from its cache once that moment has passed: no revocation comes then.
+        warm = await outcomes(cluster.urls, me_with(secret), len(cluster.urls))
+        assert set(warm) <= {"200", "401"}
+        ends = datetime.fromisoformat(rolled.json()["old_expires_at"])
+        await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert await outcomes(cluster.urls, me_with(secret), AFTER) == ["401"] * AFTER
+    new = rolled.json()["secret"]
+    assert await outcomes(cluster.urls, me_with(new), 3) == ["200"] * 3
+
+
+async def test_a_key_reported_leaked_by_github_is_refused_everywhere_at_once(
+    cluster: Cluster, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    _, secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
+    assert await outcomes(cluster.urls, me_with(secret), WARM_UP) == ["200"] * WARM_UP
+    async with httpx.AsyncClient(base_url=cluster.instances[0].url) as github:
+        answer = await github_report(github, settings, leak_payload(secret))
+    assert answer.status_code == 200 and answer.json()[0]["label"] == "true_positive"
+    assert await outcomes(cluster.urls, me_with(secret), AFTER) == ["401"] * AFTER

@@ -162,3 +162,35 @@ async def test_an_admin_cannot_reach_another_accounts_key(
     assert posted.status_code == 404
     auth = {"Authorization": f"Bearer {their_secret}"}
     assert (await client.get("/api/v1/me", headers=auth)).status_code == 200
+
+
+async def test_a_key_rolled_from_the_page_shows_the_new_secret_once_and_the_old_ones_expiry(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    await sign_in(client, tenant.admin.email, PASSWORD)
+    old_secret = _secret_of(await _create(client, "Rolled Script", "read_only", "90"))
+    security = await client.get("/settings/security")
+    roll_link = re.search(r'href="(/settings/security/api-keys/[^"]+/roll)"', security.text)
+    assert roll_link is not None
+    confirm = await client.get(roll_link.group(1))
+    for label in ("Now", "In 1 hour", "In 24 hours", "In 7 days"):
+        assert f"<span>{label}</span>" in confirm.text
+    bad = await client.post(
+        roll_link.group(1), data={"expire_old_in": "5", "csrf_token": csrf_of(confirm.text)}
+    )
+    assert bad.status_code == 422 and "Choose when the old key stops working" in bad.text
+    rolled = await client.post(
+        roll_link.group(1), data={"expire_old_in": "3600", "csrf_token": csrf_of(confirm.text)}
+    )
+    assert rolled.status_code == 200 and rolled.headers["cache-control"] == "no-store"
+    assert "Copy the key immediately — it will not be shown again" in rolled.text
+    assert f"The old key <code>{old_secret[:12]}…</code> keeps working until" in rolled.text
+    new_secret = _secret_of(rolled)
+    for secret in (old_secret, new_secret):
+        me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        assert me.status_code == 200
+    listing = (await client.get("/settings/security")).text
+    assert "expires in 59 min" in listing or "expires in 1 h" in listing
+    assert new_secret not in listing and old_secret not in listing
+    assert roll_link.group(1) not in listing  # only its replacement can be rolled now

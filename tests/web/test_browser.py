@@ -21,11 +21,12 @@ from playwright.async_api import (
     expect,
 )
 
+from keyhouse.api_keys.models import AccessLevel
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.users.models import Role
 from tests.assistants import REDIRECT_URI, MemoryStorage, assistant
-from tests.factories import make_tenant, make_user
+from tests.factories import make_key, make_tenant, make_user
 from tests.mcp_clients import mcp_client
 from tests.servers import running_server
 
@@ -167,6 +168,42 @@ async def test_an_admin_creates_copies_uses_and_revokes_a_key(
     await page.goto("/settings/audit-log")
     await expect(page.locator("table")).to_contain_text("api_key.revoked")
     await _shot(page, "audit-log")
+    assert problems == []
+    await context.close()
+
+
+async def test_an_admin_rolls_a_key_and_uses_the_new_secret(
+    browser: Browser, server: str, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    key, old_secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
+    context = await _context(browser, server, DESKTOP)
+    page = await context.new_page()
+    problems = _watch_console(page)
+    await page.goto("/settings/security")
+    await _sign_in(page, tenant.admin.email, PASSWORD)
+    row = page.locator(f'tr[data-key-id="{key.id}"]')
+    await row.get_by_role("link", name="Roll").click()
+    confirm = page.get_by_role("alertdialog")
+    await expect(confirm.get_by_role("heading")).to_have_text(f"Roll “{key.name}”?")
+    await page.get_by_label("In 24 hours").check()
+    await _shot(page, "api-key-roll-confirm")
+    await page.get_by_role("button", name="Roll key").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Copy the key immediately — it will not be shown again"
+    )
+    await expect(page.get_by_test_id("old-key")).to_contain_text(old_secret[:12])
+    new_secret = await page.get_by_label("Your new API key").input_value()
+    assert new_secret.startswith("kh_key_") and new_secret != old_secret
+    await _shot(page, "api-key-rolled")
+    async with httpx.AsyncClient(base_url=server) as api:
+        for secret in (new_secret, old_secret):  # the old key works through its grace period
+            me = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+            assert me.status_code == 200 and me.json()["access_level"] == "read_only"
+    await page.get_by_role("link", name="Done").click()
+    await expect(row).to_contain_text("expires in 23 h")
+    await expect(row.get_by_role("link", name="Roll")).to_have_count(0)
+    await _shot(page, "security-rolled")
     assert problems == []
     await context.close()
 

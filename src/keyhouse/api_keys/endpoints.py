@@ -1,7 +1,7 @@
 """/api/v1/api-keys: the Security page's key actions over JSON, for a signed-in admin only."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
 
@@ -12,6 +12,8 @@ from keyhouse.api_keys.schemas import (
     KeyRateLimit,
     ListedApiKey,
     NewApiKey,
+    RollApiKey,
+    RolledApiKey,
 )
 from keyhouse.auth.dependencies import AdminUser
 from keyhouse.config import Settings
@@ -54,7 +56,7 @@ async def create_api_key(
         account_id=who.account_id,
         name=body.name,
         access_level=body.access_level,
-        expires_in=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
+        expires_at=body.expiry(datetime.now(UTC)),
         rate_limit=body.rate_limit,
     )
     response.headers["Cache-Control"] = "no-store"
@@ -69,6 +71,39 @@ async def revoke_api_key(key_id: uuid.UUID, db: DbSession, who: AdminUser) -> Ap
     key = await service.get_api_key(db, account_id=who.account_id, key_id=key_id)
     key = await service.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
     return ApiKeyOut.model_validate(key)
+
+
+@router.post("/{key_id}/roll", status_code=201, summary="Roll an API key")
+async def roll_api_key(
+    key_id: uuid.UUID,
+    body: RollApiKey,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    who: AdminUser,
+) -> RolledApiKey:
+    """A new key like this one, `secret` shown once; the old key works until `old_expires_at`.
+
+    409 when the key is revoked, expired or already rolled.
+    """
+    settings: Settings = request.app.state.settings
+    rolled = await service.roll(
+        db,
+        who.actor,
+        secret=settings.secret,
+        account_id=who.account_id,
+        key_id=key_id,
+        expire_old_in=timedelta(seconds=body.expire_old_in_seconds),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return RolledApiKey.model_validate(
+        {
+            **ApiKeyOut.model_validate(rolled.key).model_dump(),
+            "secret": rolled.secret,
+            "rolled_from": rolled.old.id,
+            "old_expires_at": rolled.old_expires_at,
+        }
+    )
 
 
 @router.put("/{key_id}/rate-limit", summary="Set an API key's request limit")

@@ -1,13 +1,18 @@
 """An API key: a long-lived credential of an account, stored only as a keyed hash."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyhouse.kit.orm import Base, IdMixin, enum_column, utcnow
+
+# New keys expire unless their creator says otherwise, as GitHub's tokens do.
+DEFAULT_LIFETIME_DAYS = 90
+# Keys that stop working within this window are flagged in lists and on the Workspace page.
+EXPIRES_SOON = timedelta(days=7)
 
 
 class AccessLevel(StrEnum):
@@ -42,6 +47,10 @@ class ApiKey(IdMixin, Base):
     last_used_at: Mapped[datetime | None]
     # Requests allowed to this key, e.g. "1200/minute"; None: the service default.
     rate_limit: Mapped[str | None] = mapped_column(String(32))
+    # The key this one replaced when it was rolled.
+    rolled_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
+    # Why it was revoked when an admin did not do it by hand, e.g. "found public at <url>".
+    revoked_reason: Mapped[str | None] = mapped_column(String(2100))
 
     def is_usable(self, now: datetime) -> bool:
         """Neither revoked nor expired at `now`."""
@@ -53,3 +62,10 @@ class ApiKey(IdMixin, Base):
         if self.revoked_at is not None:
             return "revoked"
         return "active" if self.is_usable(utcnow()) else "expired"
+
+    @property
+    def expires_soon(self) -> bool:
+        """Usable now, but not in `EXPIRES_SOON` (7 days)."""
+        now = utcnow()
+        soon = self.expires_at is not None and self.expires_at <= now + EXPIRES_SOON
+        return soon and self.is_usable(now)

@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from keyhouse.accounts.models import Account
 from keyhouse.api_keys.models import ApiKey, KeyKind
@@ -52,6 +53,32 @@ async def list_for_account(session: AsyncSession, *, account_id: uuid.UUID) -> S
         .order_by(ApiKey.created_at.desc(), ApiKey.id)
     )
     return (await session.scalars(query)).all()
+
+
+async def find_successor(
+    session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The id of the key that replaced `key_id` when it was rolled, if any."""
+    query = select(ApiKey.id).where(
+        ApiKey.account_id == account_id, ApiKey.rolled_from_id == key_id
+    )
+    return (await session.scalars(query.limit(1))).first()
+
+
+async def count_expiring(
+    session: AsyncSession, *, account_id: uuid.UUID, now: datetime, before: datetime
+) -> int:
+    """Working API keys of the account that expire between `now` and `before`, not yet rolled."""
+    successor = aliased(ApiKey)
+    query = select(func.count()).where(
+        ~exists().where(successor.rolled_from_id == ApiKey.id),
+        ApiKey.account_id == account_id,
+        ApiKey.kind == KeyKind.API_KEY,
+        ApiKey.revoked_at.is_(None),
+        ApiKey.expires_at > now,
+        ApiKey.expires_at <= before,
+    )
+    return await session.scalar(query) or 0
 
 
 async def record_use(

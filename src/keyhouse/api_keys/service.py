@@ -1,20 +1,23 @@
-"""API keys: create (secret returned once), list, revoke (effective before the call returns)."""
+"""API keys: create (secret shown once), list, roll, revoke (in force before the call returns)."""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.api_keys import repository
-from keyhouse.api_keys.models import AccessLevel, ApiKey, KeyKind
+from keyhouse.api_keys.models import EXPIRES_SOON, AccessLevel, ApiKey, KeyKind
 from keyhouse.audit.service import Actor, record
 from keyhouse.auth import revocation
-from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.errors import Conflict, InvalidInput, NotFound
 from keyhouse.kit import tokens
 from keyhouse.kit.rate_limits import parse_limit
 
 MAX_NAME_LENGTH = 100
+# The longest a rolled key's predecessor may keep working.
+MAX_ROLL_GRACE = timedelta(days=7)
 
 
 async def create(
@@ -25,7 +28,7 @@ async def create(
     account_id: uuid.UUID,
     name: str,
     access_level: AccessLevel,
-    expires_in: timedelta | None = None,
+    expires_at: datetime | None = None,
     rate_limit: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new API key and its plaintext secret, which the caller shows once and forgets."""
@@ -33,9 +36,8 @@ async def create(
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: give the key a name of 1 to {MAX_NAME_LENGTH} characters.")
-    if expires_in is not None and expires_in <= timedelta(0):
-        raise InvalidInput("expires_in: an expiry must be in the future.")
-    expires_at = datetime.now(UTC) + expires_in if expires_in else None
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise InvalidInput("expires_at: an expiry must be in the future.")
     key, plaintext = await _insert(
         session,
         secret=secret,
@@ -172,18 +174,27 @@ async def revoke(
     key = await repository.get(session, account_id=account_id, key_id=key_id)
     if key is None:
         raise NotFound("API key")
+    await revoke_key(session, actor, key=key)
+    return key
+
+
+async def revoke_key(
+    session: AsyncSession, actor: Actor, *, key: ApiKey, reason: str | None = None
+) -> None:
+    """Revoke a loaded key, saying why when it was not by hand (e.g. found in public)."""
     if key.revoked_at is not None:
-        return key
+        return
+    key.revoked_reason = reason
     await mark_revoked(session, key)
+    details = {"name": key.name, "access_level": key.access_level.value, "hint": key.hint}
     record(
         session,
         actor,
-        account_id=account_id,
+        account_id=key.account_id,
         action="api_key.revoked",
         subject_id=key.id,
-        details={"name": key.name, "access_level": key.access_level.value, "hint": key.hint},
+        details={**details, "reason": f"revoked: {reason}"} if reason else details,
     )
-    return key
 
 
 async def mark_revoked(session: AsyncSession, key: ApiKey) -> None:
@@ -198,3 +209,84 @@ async def account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UU
     if account_id is None:
         raise NotFound("API key")
     return account_id
+
+
+@dataclass(frozen=True, slots=True)
+class Rolled:
+    """A rolled key: its replacement (with the secret, shown once) and the old key."""
+
+    key: ApiKey
+    secret: str
+    old: ApiKey
+    old_expires_at: datetime
+
+
+async def roll(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    secret: bytes,
+    account_id: uuid.UUID,
+    key_id: uuid.UUID,
+    expire_old_in: timedelta,
+) -> Rolled:
+    """A new key like `key_id` (name, access, limit, lifetime); the old one expires in time.
+
+    The old key's new expiry reaches every instance like a revocation: the caches drop it
+    when the transaction commits, and a cached key's expiry is checked on every hit.
+    """
+    if not timedelta(0) <= expire_old_in <= MAX_ROLL_GRACE:
+        raise InvalidInput("expire_old_in_seconds: the old key may keep working 0 s to 7 days.")
+    old = await repository.get(session, account_id=account_id, key_id=key_id)
+    if old is None or old.kind is not KeyKind.API_KEY:
+        raise NotFound("API key")
+    now = datetime.now(UTC)
+    if not old.is_usable(now):
+        raise Conflict(f"This key is {old.status}; create a new key instead of rolling it.")
+    if await repository.find_successor(session, account_id=account_id, key_id=old.id):
+        raise Conflict("This key was already rolled; roll the key that replaced it instead.")
+    new, plaintext = await _insert(
+        session,
+        secret=secret,
+        account_id=account_id,
+        name=old.name,
+        access_level=old.access_level,
+        kind=KeyKind.API_KEY,
+        created_by=actor.user_id,
+        expires_at=now + (old.expires_at - old.created_at) if old.expires_at else None,
+    )
+    new.rate_limit = old.rate_limit
+    new.rolled_from_id = old.id
+    # A grace period never lengthens the old key's life.
+    grace_ends = now + expire_old_in
+    old_expires_at = min(grace_ends, old.expires_at) if old.expires_at else grace_ends
+    old.expires_at = old_expires_at
+    await revocation.announce(session, {old.id})
+    _record_roll(session, actor, old=old, new=new)
+    return Rolled(key=new, secret=plaintext, old=old, old_expires_at=old_expires_at)
+
+
+def _record_roll(session: AsyncSession, actor: Actor, *, old: ApiKey, new: ApiKey) -> None:
+    record(
+        session,
+        actor,
+        account_id=old.account_id,
+        action="api_key.rolled",
+        subject_id=old.id,
+        details={
+            "name": old.name,
+            "old_key_id": str(old.id),
+            "old_hint": old.hint,
+            "old_expires_at": f"{old.expires_at:%Y-%m-%d %H:%M:%S} UTC" if old.expires_at else None,
+            "new_key_id": str(new.id),
+            "new_hint": new.hint,
+        },
+    )
+
+
+async def count_expiring_soon(session: AsyncSession, *, account_id: uuid.UUID) -> int:
+    """How many of the account's working keys stop working within 7 days, not yet rolled."""
+    now = datetime.now(UTC)
+    return await repository.count_expiring(
+        session, account_id=account_id, now=now, before=now + EXPIRES_SOON
+    )

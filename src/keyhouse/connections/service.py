@@ -140,12 +140,20 @@ async def disconnect_by_id(
 
 
 async def end(
-    session: AsyncSession, actor: Actor, *, connection_id: uuid.UUID, reason: str
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    connection_id: uuid.UUID,
+    reason: str,
+    note: str | None = None,
 ) -> None:
-    """End a connection found from a token or a code (client revocation, replay, reuse)."""
+    """End a connection found from a token or a code (client revocation, replay, reuse, leak).
+
+    `note` says more in the audit log, e.g. where a leaked token was found.
+    """
     connection = await repository.get_by_id(session, connection_id=connection_id)
     if connection is not None:
-        await _end(session, actor, connection, reason=reason)
+        await _end(session, actor, connection, reason=reason, note=note)
 
 
 async def end_for_user(session: AsyncSession, actor: Actor, *, user: User) -> None:
@@ -161,7 +169,14 @@ async def recheck_user(session: AsyncSession, *, user: User) -> None:
         await revocation.announce(session, key_ids)
 
 
-async def _end(session: AsyncSession, actor: Actor, connection: Connection, *, reason: str) -> None:
+async def _end(
+    session: AsyncSession,
+    actor: Actor,
+    connection: Connection,
+    *,
+    reason: str,
+    note: str | None = None,
+) -> None:
     if connection.revoked_at is not None:
         return
     connection.revoked_at = datetime.now(UTC)
@@ -175,5 +190,9 @@ async def _end(session: AsyncSession, actor: Actor, connection: Connection, *, r
         account_id=connection.account_id,
         action=action,
         subject_id=connection.id,
-        details={"client": connection.client_name, "user_id": str(connection.user_id)},
+        details={
+            "client": connection.client_name,
+            "user_id": str(connection.user_id),
+            **({"reason": f"revoked: {note}"} if note else {}),
+        },
     )

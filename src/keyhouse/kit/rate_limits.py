@@ -59,6 +59,7 @@ class Budgets:
     login_attempts_per_ip: RateLimitItem
     oauth_registrations_per_ip: RateLimitItem
     key_requests: RateLimitItem
+    secret_scanning_reports_per_ip: RateLimitItem
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Budgets":
@@ -197,6 +198,13 @@ class RateLimits:
             await self._limiter.clear(self.budgets.login_attempts_per_email, "login_email", email)
         except RedisError as error:
             log.warning("rate_limit_store_down", error=type(error).__name__)
+
+    async def secret_scanning_report(self, *, client: str) -> None:
+        """Count one leak report from this address (signed or not: checking costs too)."""
+        limit = self.budgets.secret_scanning_reports_per_ip
+        if not await self._hit(limit, "secret_scanning", client):
+            detail = "Too many leak reports from this address; retry later."
+            raise await self._refuse(limit, detail, "secret_scanning", client)
 
     async def oauth_registration(self, *, client: str) -> None:
         """Count one dynamic client registration from this address."""

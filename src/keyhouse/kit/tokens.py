@@ -39,6 +39,10 @@ _TOKEN_RE = re.compile(
 )
 
 
+# A token inside any text: not glued to other letters or digits.
+_EMBEDDED_RE = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN_RE.pattern}(?![0-9A-Za-z])")
+
+
 def _base62(number: int, width: int) -> str:
     digits = []
     for _ in range(width):
@@ -71,6 +75,15 @@ def parse_kind(token: str) -> TokenKind | None:
     if not hmac.compare_digest(_checksum(body), checksum):
         return None
     return _KINDS[match.group(1)]
+
+
+def find_all(text: str) -> list[str]:
+    """Every well-formed token with a valid checksum in `text`, in order (for leak scanners)."""
+    return [
+        match.group(0)
+        for match in _EMBEDDED_RE.finditer(text)
+        if parse_kind(match.group(0)) is not None
+    ]
 
 
 @lru_cache(maxsize=4)

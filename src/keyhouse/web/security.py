@@ -1,16 +1,16 @@
-"""Settings → Security → API Keys: list, create (secret shown once), revoke with confirmation.
+"""Settings → Security → API Keys: list, create and roll (secret shown once), revoke.
 
 The Connections section of this page is added with the OAuth work.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from keyhouse.api_keys import service as api_keys
-from keyhouse.api_keys.models import AccessLevel
+from keyhouse.api_keys.models import DEFAULT_LIFETIME_DAYS, AccessLevel
 from keyhouse.auth.dependencies import AdminUser, SignedInUser
 from keyhouse.config import Settings
 from keyhouse.connections import service as connections
@@ -22,6 +22,14 @@ from keyhouse.web.templates import redirect, render
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
 EXPIRY_CHOICES = {"never": None, "30": 30, "90": 90, "365": 365}
+DEFAULT_EXPIRY = str(DEFAULT_LIFETIME_DAYS)
+# When a rolled key's predecessor stops working: (form value, label, seconds).
+GRACE_CHOICES = [
+    ("0", "Now", 0),
+    ("3600", "In 1 hour", 3600),
+    ("86400", "In 24 hours", 86400),
+    ("604800", "In 7 days", 604800),
+]
 
 
 @router.get("/settings/security")
@@ -39,6 +47,8 @@ async def security(
         "keys": [],
         "creators": {},
         "revoked": None,
+        "replaced": set(),
+        "expiring": 0,
         "connections": [view for view in views if view.connection.revoked_at is None],
         "disconnected": next((v for v in views if v.connection.id == disconnected), None),
     }
@@ -46,6 +56,10 @@ async def security(
         keys = await api_keys.list_api_keys(db, account_id=who.account_id)
         members = await users.list_members(db, account_id=who.account_id)
         context["keys"] = keys
+        # A key already rolled runs out its grace period; only its replacement can be rolled.
+        replaced = {key.rolled_from_id for key in keys if key.rolled_from_id}
+        context["replaced"] = replaced
+        context["expiring"] = sum(key.expires_soon and key.id not in replaced for key in keys)
         context["creators"] = {member.id: member.email for member in members}
         context["revoked"] = next((key for key in keys if key.id == revoked), None)
     return await render(request, "settings/security.html", context)
@@ -54,7 +68,8 @@ async def security(
 @router.get("/settings/security/api-keys/new")
 async def new_api_key(request: Request, who: AdminUser) -> Response:
     """The Create API Key form."""
-    return await render(request, "settings/api_key_new.html", {"form": {}})
+    form = {"expires_in_days": DEFAULT_EXPIRY}
+    return await render(request, "settings/api_key_new.html", {"form": form})
 
 
 @router.post("/settings/security/api-keys")
@@ -64,7 +79,7 @@ async def create_api_key(
     who: AdminUser,
     name: Annotated[str, Form(max_length=200)] = "",
     access_level: Annotated[str, Form(max_length=20)] = "",
-    expires_in_days: Annotated[str, Form(max_length=10)] = "never",
+    expires_in_days: Annotated[str, Form(max_length=10)] = DEFAULT_EXPIRY,
 ) -> Response:
     """Generate Key: the secret is on this response only, never stored or redirected."""
     settings: Settings = request.app.state.settings
@@ -79,7 +94,7 @@ async def create_api_key(
             account_id=who.account_id,
             name=name,
             access_level=level,
-            expires_in=timedelta(days=days) if days else None,
+            expires_at=datetime.now(UTC) + timedelta(days=days) if days else None,
         )
     except InvalidInput as error:
         context = {"form": form, "error": error.detail}
@@ -117,6 +132,46 @@ async def revoke_api_key(db: DbSession, who: AdminUser, key_id: uuid.UUID) -> Re
     key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
     await api_keys.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
     return redirect(f"/settings/security?revoked={key.id}#api-keys")
+
+
+@router.get("/settings/security/api-keys/{key_id}/roll")
+async def confirm_roll(
+    request: Request, db: DbSession, who: AdminUser, key_id: uuid.UUID
+) -> Response:
+    """Ask when the old key should stop working, naming the key."""
+    key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
+    if key.status != "active":
+        return redirect("/settings/security")
+    context = {"key": key, "choices": GRACE_CHOICES, "chosen": "3600"}
+    return await render(request, "settings/api_key_roll.html", context)
+
+
+@router.post("/settings/security/api-keys/{key_id}/roll")
+async def roll_api_key(
+    request: Request,
+    db: DbSession,
+    who: AdminUser,
+    key_id: uuid.UUID,
+    expire_old_in: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Roll: the new secret is on this response only; the old key expires as chosen."""
+    settings: Settings = request.app.state.settings
+    key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
+    seconds = next((grace for value, _, grace in GRACE_CHOICES if value == expire_old_in), None)
+    if seconds is None:
+        context = {"key": key, "choices": GRACE_CHOICES, "chosen": "3600"}
+        context["error"] = "Choose when the old key stops working."
+        return await render(request, "settings/api_key_roll.html", context, status_code=422)
+    rolled = await api_keys.roll(
+        db,
+        who.actor,
+        secret=settings.secret,
+        account_id=who.account_id,
+        key_id=key.id,
+        expire_old_in=timedelta(seconds=seconds),
+    )
+    context = {"key": rolled.key, "secret": rolled.secret, "rolled": rolled}
+    return await render(request, "settings/api_key_created.html", context)
 
 
 @router.get("/settings/security/connections/{connection_id}/disconnect")

@@ -2,8 +2,8 @@
 
 Pages extend `base.html` and fill its `title` and `content` blocks. Every template sees
 `principal` (the signed-in Principal or None), `csrf_token` (put it in each form as the hidden
-input `csrf_token`), `settings`, the filters `when` (a timestamp for people), `ago` and
-`details`, and the macro `moment` in `_macros.html`.
+input `csrf_token`), `settings`, the filters `when` (a timestamp for people), `ago`, `until`
+and `details`, and the macro `moment` in `_macros.html`.
 """
 
 from datetime import UTC, datetime
@@ -38,6 +38,19 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return f"{days} day{'s' if days > 1 else ''} ago" if days < 60 else f"{moment:%Y-%m-%d}"
 
 
+def until(moment: datetime, now: datetime | None = None) -> str:
+    """How long until, in words: `in 59 min`, `in 23 h`, `in 6 days`; `now` once it passed."""
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    if seconds <= 0:
+        return "now"
+    if seconds < 3600:
+        return f"in {max(1, int(seconds // 60))} min"
+    if seconds < 86400:
+        return f"in {int(seconds // 3600)} h"
+    days = int(seconds // 86400)
+    return f"in {days} day{'s' if days > 1 else ''}"
+
+
 def details(values: dict[str, Any]) -> str:
     """An audit event's details on one line: `name: Data sync · access_level: read_only`."""
     return " · ".join(f"{key}: {value}" for key, value in values.items())
@@ -56,6 +69,7 @@ templates = Jinja2Templates(directory=TEMPLATE_DIR, context_processors=[_page_co
 templates.env.filters["when"] = when
 templates.env.filters["details"] = details
 templates.env.filters["ago"] = ago
+templates.env.filters["until"] = until
 
 
 async def render(
