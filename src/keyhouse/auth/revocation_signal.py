@@ -28,10 +28,12 @@ class RevocationSignal:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             if os.fstat(descriptor).st_size < COUNTER.size:
                 os.ftruncate(descriptor, COUNTER.size)
-            # The mapping outlives the descriptor, and lives as long as this object.
+            # Unlock explicitly: the mapping keeps a duplicate of the descriptor, and with it
+            # the lock, for as long as this object lives.
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
             self._map = mmap.mmap(descriptor, COUNTER.size)
         finally:
-            os.close(descriptor)  # closing also releases the lock
+            os.close(descriptor)
 
     def read(self) -> int:
         """The number of revocations signalled so far."""
