@@ -117,13 +117,21 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"keyhouse serve did not answer {HEALTHZ} in {STARTUP_TIMEOUT_SECONDS} s")
 
 
-def _server_command(port: int, workers: int, factory: str | None) -> list[str]:
-    """`keyhouse serve`, or uvicorn on a bench-only app factory from this directory."""
+def _server_command(
+    port: int, workers: int, factory: str | None, *, access_log: bool = False
+) -> list[str]:
+    """`keyhouse serve`, or uvicorn on a bench-only app factory from this directory.
+
+    A factory gets the uvicorn options `keyhouse serve` passes, or with `access_log` uvicorn's
+    own access log line per request (what a bare FastAPI service logs).
+    """
     if factory is None:
         keyhouse = str(Path(sys.executable).with_name("keyhouse"))
         return [keyhouse, "serve", "--port", str(port), "--workers", str(workers)]
-    # The same uvicorn options `keyhouse serve` passes.
-    options = ["--factory", "--no-access-log", "--log-level", "warning"]
+    logging = (
+        ["--log-level", "info"] if access_log else ["--no-access-log", "--log-level", "warning"]
+    )
+    options = ["--factory", *logging]
     return [
         *[sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), factory],
         *[*options, "--port", str(port), "--workers", str(workers)],
@@ -137,12 +145,17 @@ def server_pinning(workers: int) -> list[str]:
 
 @contextmanager
 def serving(
-    env: dict[str, str], log: Path, *, workers: int = 1, factory: str | None = None
+    env: dict[str, str],
+    log: Path,
+    *,
+    workers: int = 1,
+    factory: str | None = None,
+    access_log: bool = False,
 ) -> Iterator[Server]:
     """`keyhouse serve` (or uvicorn on `factory`) on a free loopback port."""
     port = _free_port()
     env = {**env, "KEYHOUSE_BASE_URL": f"http://127.0.0.1:{port}"}  # OAuth redirects name it
-    command = _server_command(port, workers, factory)
+    command = _server_command(port, workers, factory, access_log=access_log)
     with log.open("wb") as stderr:
         server = subprocess.Popen(
             [*server_pinning(workers), *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
@@ -228,16 +241,6 @@ def _measure(wrk: str, server: Server, path: str, headers: list[str], seconds: i
     return _parse(path, output, _cpu_seconds(server.pid) - before)
 
 
-def _rounds(
-    wrk: str, server: Server, paths: dict[str, list[str]], seconds: int
-) -> list[dict[str, Load]]:
-    """ROUNDS short runs per path, alternating, so both paths share the machine's load."""
-    return [
-        {path: _measure(wrk, server, path, headers, seconds) for path, headers in paths.items()}
-        for _ in range(ROUNDS)
-    ]
-
-
 def _combined(path: str, rounds: list[dict[str, Load]]) -> Load:
     """All rounds of `path` as one run: totals, and the median of each percentile."""
     loads = [measured[path] for measured in rounds]
@@ -286,12 +289,28 @@ def load(
     server: Server, paths: dict[str, list[str]], seconds: int, warmup: int
 ) -> tuple[dict[str, Load], int]:
     """Warm every path up, then alternate ROUNDS runs; each path's totals, and seconds per round."""
+    return load_servers({"": server}, paths, seconds, warmup), max(1, round(seconds / ROUNDS))
+
+
+def load_servers(
+    servers: dict[str, Server], paths: dict[str, list[str]], seconds: int, warmup: int
+) -> dict[str, Load]:
+    """Warm every path of every server up, then ROUNDS short runs of each, alternating, so
+    that all meet the same machine load. Each one's totals, keyed "<server name> <path>"."""
     wrk = ensure_wrk()
-    for path, headers in paths.items():
-        _wrk(wrk, server.url + path, headers, warmup)
+    for server in servers.values():
+        for path, headers in paths.items():
+            _wrk(wrk, server.url + path, headers, warmup)
     per_round = max(1, round(seconds / ROUNDS))
-    rounds = _rounds(wrk, server, paths, per_round)
-    return {path: _combined(path, rounds) for path in paths}, per_round
+    rounds = [
+        {
+            f"{name} {path}".strip(): _measure(wrk, server, path, headers, per_round)
+            for name, server in servers.items()
+            for path, headers in paths.items()
+        }
+        for _ in range(ROUNDS)
+    ]
+    return {label: _combined(label, rounds) for label in rounds[0]}
 
 
 def _section(loads: dict[str, Load], seconds: int) -> Section:

@@ -16,11 +16,12 @@ import big_tables
 import databases
 import floor
 import http_load
+import peers
 import verification
 import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http", "workers", "big-tables", "floor")
+BENCHMARKS = ("verification", "http", "peers", "workers", "big-tables", "floor")
 
 
 def _arguments() -> argparse.Namespace:
@@ -88,7 +89,9 @@ def main() -> None:
         sections.append(_verification(arguments))
     if "http" in chosen:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
-    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[2:] if name in chosen]
+    if "peers" in chosen:
+        sections.append(peers.run(arguments.seconds, arguments.warmup))
+    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[3:] if name in chosen]
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")
 

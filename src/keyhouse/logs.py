@@ -1,8 +1,10 @@
 """Structured JSON logs with a redaction step: no secret reaches a log line."""
 
+import json
 import logging
 import re
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -36,6 +38,37 @@ def _redact_event(
     return redacted
 
 
+class AccessLines:
+    """The access log: one JSON line per request, in a fixed format.
+
+    Written on every request, so it skips structlog's processor chain and the logging
+    machinery (about a fifth of a small request's CPU): the fields are known, only the path
+    can carry a secret (an invite link, a token pasted into a URL) and it is redacted the
+    same way. The line goes through the shared handler's lock, so lines never interleave.
+    """
+
+    def __init__(self) -> None:
+        self.handler: logging.StreamHandler[Any] | None = None
+
+    def write(self, method: str, path: str, status: int, ms: float) -> None:
+        """Log one request, unless logging is above info or not configured."""
+        handler = self.handler
+        if handler is None:
+            return
+        if "kh_" in path:
+            path = TOKEN_RE.sub(REDACTED, path)
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        line = (
+            f'{{"method": {json.dumps(method)}, "path": {json.dumps(path)}, "status": {status}, '
+            f'"ms": {ms}, "event": "request", "level": "info", '
+            f'"timestamp": "{stamp}.{int(now % 1 * 1_000_000):06d}Z"}}\n'
+        )
+        with handler.lock:  # type: ignore[union-attr]
+            handler.stream.write(line)
+
+
+access_lines = AccessLines()
 QUIET_LOGGERS = ("aiosqlite",)  # debug lines about every SQLite call, from its own thread
 
 
@@ -63,6 +96,7 @@ def configure(level: str = "info") -> None:
         )
     )
     logging.basicConfig(handlers=[handler], level=level.upper(), force=True)
+    access_lines.handler = handler if logging.getLevelName(level.upper()) <= logging.INFO else None
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,9 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from keyhouse.errors import KeyhouseError, PayloadTooLarge
 from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.kit.text import UnstorableText, check_json_body, require_storable
+from keyhouse.logs import access_lines
 from keyhouse.web.error_pages import error_page, wants_page
-
-access_log = structlog.get_logger("keyhouse.access")
 
 
 class RequestGuard:
@@ -207,13 +205,8 @@ class AccessLog:
         try:
             await self.app(scope, receive, recorded_send)
         finally:
-            access_log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status["code"],
-                ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+            access_lines.write(scope["method"], scope["path"], status["code"], elapsed_ms)
 
 
 HSTS = "max-age=63072000; includeSubDomains"
