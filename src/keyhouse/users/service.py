@@ -131,6 +131,7 @@ async def get_by_email(session: AsyncSession, *, email: str) -> User:
 
 async def set_role(session: AsyncSession, actor: Actor, *, user: User, role: Role) -> User:
     """Change a user's role; the last active admin cannot be demoted."""
+    await repository.lock_members(session, user=user)
     if user.role == role:
         return user
     if role == Role.MEMBER:
@@ -150,6 +151,7 @@ async def set_role(session: AsyncSession, actor: Actor, *, user: User, role: Rol
 
 async def deactivate(session: AsyncSession, actor: Actor, *, user: User) -> User:
     """Stop a user from signing in; the last active admin cannot be deactivated."""
+    await repository.lock_members(session, user=user)
     if not user.active:
         return user
     await _keep_an_admin(session, user)
