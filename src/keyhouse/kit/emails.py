@@ -6,6 +6,7 @@ checked and NFC-normalised by email-validator (no deliverability lookup). Lookup
 that same form, so `Ana@Example.com ` finds `ana@example.com`.
 """
 
+import unicodedata
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,7 +22,7 @@ class InvalidEmail(ValueError):
 
 def normalize_email(value: str) -> str:
     """The comparison form of an address (for lookups); never raises."""
-    return value.strip().lower()
+    return unicodedata.normalize("NFC", value.strip().lower())
 
 
 def valid_email(value: str) -> str:
