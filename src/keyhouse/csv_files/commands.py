@@ -104,7 +104,10 @@ def import_accounts(
     reject_file: RejectFile = None,
     as_json: JsonReport = False,
 ) -> None:
-    """Create accounts (lines without id) or update them (lines with id); all or nothing."""
+    """Create accounts (lines without id) or update them (lines with id); all or nothing.
+
+    Lines that match the stored account write nothing: an export imports back unchanged.
+    """
     _check_reject_file(skip_invalid, reject_file)
     _finish(_import("accounts", file, account, skip_invalid), reject_file, as_json)
 
