@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from keyhouse.cli import app
 from keyhouse.config import Settings
+from tests.factories import unique
 
 
 @pytest.fixture
@@ -21,9 +22,10 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def _account(runner: CliRunner, tmp_path: Path) -> str:
+    admin = f"{unique('admin')}@example.com"
     created = runner.invoke(
         app,
-        ["account", "create", f"Csv {tmp_path.name}", "--admin-email", "a@example.com", "--json"],
+        ["account", "create", f"Csv {tmp_path.name}", "--admin-email", admin, "--json"],
     )
     assert created.exit_code == 0, created.output
     slug: str = json.loads(created.stdout)["slug"]
@@ -78,3 +80,38 @@ def test_cli_import_is_all_or_nothing_then_skips_invalid_into_a_reject_file(
     with out.open() as exported_file:
         [row] = list(csv.DictReader(exported_file))
     assert (row["name"], row["owner_email"]) == ("Acme", "ana@example.com")
+
+
+def test_cli_export_imported_back_is_reported_unchanged_and_changes_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    account = _account(runner, tmp_path)
+    reps = tmp_path / "reps.csv"
+    reps.write_text("name,email,active\nAna,ana@example.com,true\nGil,gil@example.com,true\n")
+    assert runner.invoke(app, ["import", "reps", str(reps), "--account", account]).exit_code == 0
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "name,tier,owner_email\nAcme,1,ana@example.com\nBeta,2,gil@example.com\nGamma,3,\n"
+    )
+    assert (
+        runner.invoke(app, ["import", "accounts", str(accounts), "--account", account]).exit_code
+        == 0
+    )
+    reps.write_text("name,email,active\nGil,gil@example.com,false\n")  # Gil leaves, keeps Beta
+    assert runner.invoke(app, ["import", "reps", str(reps), "--account", account]).exit_code == 0
+    exported = tmp_path / "export.csv"
+    export = ["export", "accounts", "--account", account, "--output", str(exported)]
+    assert runner.invoke(app, export).exit_code == 0
+    first = exported.read_text()
+    again = runner.invoke(app, ["import", "accounts", str(exported), "--account", account])
+    assert again.exit_code == 0, again.output
+    assert "Created 0, updated 0, unchanged 3, rejected 0." in again.output
+    as_json = runner.invoke(
+        app, ["import", "accounts", str(exported), "--account", account, "--json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    report = json.loads(as_json.stdout)
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 3)
+    assert (report["rejected"], report["errors"]) == (0, [])
+    assert runner.invoke(app, export).exit_code == 0
+    assert exported.read_text() == first

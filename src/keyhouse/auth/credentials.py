@@ -8,7 +8,7 @@ from keyhouse.api_keys.models import AccessLevel, KeyKind
 from keyhouse.api_keys.repository import load_credential
 from keyhouse.auth.credential_cache import CachedCredential
 from keyhouse.auth.principal import CredentialKind, Principal
-from keyhouse.connections.service import effective_access
+from keyhouse.connections.service import effective_access, in_force
 from keyhouse.kit.tokens import TokenKind
 from keyhouse.oauth import repository as oauth
 from keyhouse.users.models import Role
@@ -51,9 +51,7 @@ async def load_access_token(
         token.revoked_at is None
         and token.expires_at > now
         and token.resource == resource
-        and connection.revoked_at is None
-        and key.is_usable(now)
-        and user.active
+        and in_force(connection, user, key, now)
     )
     if not usable:
         return None

@@ -81,6 +81,20 @@ async def listing(
     return [(row[0], row[1], row[2]) for row in (await session.execute(query)).all()]
 
 
+async def with_user_and_key(
+    session: AsyncSession, *, connection_id: uuid.UUID
+) -> tuple[Connection, User, ApiKey] | None:
+    """A connection with its user and backing key, found from its own code or token."""
+    query = (
+        select(Connection, User, ApiKey)
+        .join(User, User.id == Connection.user_id)
+        .join(ApiKey, ApiKey.id == Connection.api_key_id)
+        .where(Connection.id == connection_id)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def key_ids_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> set[uuid.UUID]:
     """The backing keys of all the user's connections."""
     query = select(Connection.api_key_id).where(Connection.user_id == user_id)

@@ -29,6 +29,11 @@ def effective_access(granted: AccessLevel, user: User) -> AccessLevel:
     return AccessLevel.READ_ONLY
 
 
+def in_force(connection: Connection, user: User, key: ApiKey, now: datetime) -> bool:
+    """Whether a connection still works: not ended, its key usable, its user active."""
+    return connection.revoked_at is None and key.is_usable(now) and user.active
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionView:
     """A connection as listed: with its user, its last use and its access now."""
@@ -115,6 +120,16 @@ async def get_view(
     if not rows:
         raise NotFound("connection")
     return ConnectionView(*rows[0])
+
+
+async def find_in_force(
+    session: AsyncSession, *, connection_id: uuid.UUID
+) -> ConnectionView | None:
+    """A connection found from its own code or token, if it still works now."""
+    row = await repository.with_user_and_key(session, connection_id=connection_id)
+    if row is None or not in_force(*row, datetime.now(UTC)):
+        return None
+    return ConnectionView(*row)
 
 
 async def disconnect(

@@ -60,11 +60,14 @@ async def update(
     crm_account_id: uuid.UUID,
     data: CrmAccountUpdate,
 ) -> CrmAccount:
-    """Change the fields the caller sent; a new owner must be an active rep of the account."""
+    """Change the fields the caller sent; a new owner must be an active rep of the account.
+
+    Naming the current owner again is no change, even when that rep is inactive now.
+    """
     crm_account = await get(session, principal, crm_account_id=crm_account_id)
     changes = data.changes()
     previous_owner = crm_account.owner_rep_id
-    if "owner_rep_id" in changes:
+    if changes.get("owner_rep_id", previous_owner) != previous_owner:
         await _check_owner(session, principal, changes["owner_rep_id"])
     for field, value in changes.items():
         setattr(crm_account, field, value)

@@ -29,6 +29,9 @@ SkipInvalid = Annotated[
 RejectFile = Annotated[
     Path | None, typer.Option("--reject-file", help="With --skip-invalid: write bad lines here.")
 ]
+JsonReport = Annotated[
+    bool, typer.Option("--json", help="Print the report as one JSON object on stdout.")
+]
 
 
 def _lines(path: Path, progress: Progress) -> Iterator[str]:
@@ -61,14 +64,19 @@ def _import(kind: str, path: Path, account: str, skip_invalid: bool) -> ImportRe
         return _run(work)
 
 
-def _finish(report: ImportReport, reject_file: Path | None) -> None:
+def _finish(report: ImportReport, reject_file: Path | None, as_json: bool) -> None:
+    if reject_file is not None and report.errors:
+        _write_rejects(reject_file, report.errors)
+    if as_json:
+        typer.echo(report.model_dump_json())
+        return
     console.print(
-        f"Created {report.created}, updated {report.updated}, rejected {report.rejected}."
+        f"Created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {report.rejected}."
     )
     for error in report.errors[:20]:
         console.print(f"  line {error.line}: {error.reason}")
     if reject_file is not None and report.errors:
-        _write_rejects(reject_file, report.errors)
         console.print(f"Rejected lines written to {reject_file}.")
 
 
@@ -94,10 +102,14 @@ def import_accounts(
     account: AccountOption,
     skip_invalid: SkipInvalid = False,
     reject_file: RejectFile = None,
+    as_json: JsonReport = False,
 ) -> None:
-    """Create accounts (lines without id) or update them (lines with id); all or nothing."""
+    """Create accounts (lines without id) or update them (lines with id); all or nothing.
+
+    Lines that match the stored account write nothing: an export imports back unchanged.
+    """
     _check_reject_file(skip_invalid, reject_file)
-    _finish(_import("accounts", file, account, skip_invalid), reject_file)
+    _finish(_import("accounts", file, account, skip_invalid), reject_file, as_json)
 
 
 @import_app.command("reps")
@@ -106,10 +118,11 @@ def import_reps(
     account: AccountOption,
     skip_invalid: SkipInvalid = False,
     reject_file: RejectFile = None,
+    as_json: JsonReport = False,
 ) -> None:
     """Create reps, or update those whose email exists (name, email, active); all or nothing."""
     _check_reject_file(skip_invalid, reject_file)
-    _finish(_import("reps", file, account, skip_invalid), reject_file)
+    _finish(_import("reps", file, account, skip_invalid), reject_file, as_json)
 
 
 @export_app.command("accounts")

@@ -24,7 +24,8 @@ SPOOL_BYTES = 4 * 1_048_576
 UPLOAD_DESCRIPTION = (
     "Send the CSV as the body (`Content-Type: text/csv`) or as the `file` field of a "
     "multipart form. Every line is checked; one bad line and nothing is imported, unless "
-    "`skip_invalid=true`, which imports the good lines and lists the bad ones."
+    "`skip_invalid=true`, which imports the good lines and lists the bad ones. A line that "
+    "matches the stored record writes nothing and counts as `unchanged`."
 )
 
 

@@ -9,25 +9,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import among
+from keyhouse.kit.emails import normalize_email
 from keyhouse.reps.models import Rep
 
 EXPORT_CHUNK_ROWS = 1000
 
 
 async def reps_by_email(session: AsyncSession, *, account_id: uuid.UUID) -> dict[str, Rep]:
-    """Every live rep of the account by lower-case email."""
+    """Every live rep of the account by its email's comparison form."""
     query = select(Rep).where(Rep.account_id == account_id, Rep.deleted_at.is_(None))
-    return {rep.email.lower(): rep for rep in (await session.scalars(query)).all()}
+    return {normalize_email(rep.email): rep for rep in (await session.scalars(query)).all()}
 
 
-async def owners_of(
-    session: AsyncSession, *, account_id: uuid.UUID, crm_account_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID | None]:
-    """Current owner of each live account among `crm_account_ids` (absent: not in the account)."""
-    query = select(CrmAccount.id, CrmAccount.owner_rep_id).where(
+async def accounts_by_id(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    crm_account_ids: Sequence[uuid.UUID],
+    columns: Sequence[str],
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """`columns` of each live account among `crm_account_ids` (absent: not in the account)."""
+    query = select(CrmAccount.id, *(getattr(CrmAccount, column) for column in columns)).where(
         among(account_id, crm_account_ids), CrmAccount.deleted_at.is_(None)
     )
-    return {row_id: owner for row_id, owner in (await session.execute(query)).all()}
+    rows = (await session.execute(query)).all()
+    return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
 
 
 async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -2,9 +2,10 @@
 
 import uuid
 
-from pydantic import BaseModel, EmailStr, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from keyhouse.crm_accounts.schemas import CrmAccountCreate
+from keyhouse.kit.emails import Email
 from keyhouse.reps.schemas import RepCreate
 
 ACCOUNT_EXPORT_COLUMNS = (
@@ -25,6 +26,8 @@ ACCOUNT_EXPORT_COLUMNS = (
 )
 # Exported for reference, ignored on import, so that an export imports back as it is.
 ACCOUNT_READ_ONLY_COLUMNS = frozenset({"created_at", "updated_at"})
+# The stored fields a line sets, compared with the stored account to skip unchanged lines.
+ACCOUNT_FIELDS = tuple(CrmAccountCreate.model_fields)
 REP_COLUMNS = ("name", "email", "active")
 
 
@@ -32,7 +35,7 @@ class AccountRow(CrmAccountCreate):
     """One account line: `id` updates that account, no `id` creates one; owner by email or id."""
 
     id: uuid.UUID | None = None
-    owner_email: EmailStr | None = None
+    owner_email: Email | None = None
 
 
 class RepRow(RepCreate):
@@ -48,10 +51,15 @@ class RowError(BaseModel):
 
 
 class ImportReport(BaseModel):
-    """What an import did; `errors` lists the lines skipped (with --skip-invalid)."""
+    """What an import did, line by line: each line is created, updated, unchanged or rejected.
+
+    `unchanged` lines matched the stored record and wrote nothing (no `updated_at` moved);
+    `errors` lists the rejected lines (with --skip-invalid).
+    """
 
     created: int
     updated: int
+    unchanged: int
     rejected: int
     errors: list[RowError]
 

@@ -4,6 +4,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from keyhouse.csv_files.schemas import (
     validation_reason,
 )
 from keyhouse.errors import InvalidInput
+from keyhouse.reps import repository as rep_rows
 from keyhouse.reps.models import Rep
 
 ERRORS_IN_DETAIL = 20
@@ -100,16 +102,24 @@ async def import_accounts(
         if not errors or skip_invalid:
             errors.extend(await batch.add(line, values or {}, parsed))
     errors.extend(await batch.finish())
-    return _report(batch.created, batch.updated, errors, skip_invalid=skip_invalid)
+    counts = _Counts(batch.created, batch.updated, batch.unchanged)
+    return _report(counts, errors, skip_invalid=skip_invalid)
 
 
-def _report(
-    created: int, updated: int, errors: list[RowError], *, skip_invalid: bool
-) -> ImportReport:
+@dataclass
+class _Counts:
+    """Lines written as new records, as changes, and lines that matched what is stored."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _report(counts: _Counts, errors: list[RowError], *, skip_invalid: bool) -> ImportReport:
     errors.sort(key=lambda error: error.line)
     if errors and not skip_invalid:
         raise ImportRejected(errors)
-    return ImportReport(created=created, updated=updated, rejected=len(errors), errors=errors)
+    return ImportReport(**asdict(counts), rejected=len(errors), errors=errors)
 
 
 async def import_reps(
@@ -125,7 +135,7 @@ async def import_reps(
     reps = await repository.reps_by_email(session, account_id=account_id)
     errors: list[RowError] = []
     seen: set[str] = set()
-    created = updated = 0
+    counts = _Counts()
     for line, values in _records(lines, allowed=REP_COLUMNS, required={"name", "email"}):
         if values is None:
             errors.append(RowError(line=line, reason=TOO_MANY_FIELDS))
@@ -135,29 +145,32 @@ async def import_reps(
         except ValidationError as error:
             errors.append(RowError(line=line, reason=validation_reason(error), values=values))
             continue
-        email = row.email.lower()
+        email = row.email
         if email in seen:
             errors.append(RowError(line=line, reason="email: on an earlier line", values=values))
             continue
         seen.add(email)
         if errors and not skip_invalid:
             continue
-        if email in reps:
-            _update_rep(reps[email], row, values)
-            updated += 1
+        if email not in reps:
+            reps[email] = Rep(account_id=account_id, name=row.name, email=email, active=row.active)
+            rep_rows.add(session, reps[email])
+            counts.created += 1
+        elif _update_rep(reps[email], row, values):
+            counts.updated += 1
         else:
-            rep = Rep(account_id=account_id, name=row.name, email=email, active=row.active)
-            session.add(rep)
-            reps[email] = rep
-            created += 1
+            counts.unchanged += 1
     await session.flush()
-    return _report(created, updated, errors, skip_invalid=skip_invalid)
+    return _report(counts, errors, skip_invalid=skip_invalid)
 
 
-def _update_rep(rep: Rep, row: RepRow, values: dict[str, str]) -> None:
-    rep.name = row.name
-    if "active" in values:
-        rep.active = row.active
+def _update_rep(rep: Rep, row: RepRow, values: dict[str, str]) -> bool:
+    """Set what the line changes; False when it matches the rep (nothing is written then)."""
+    changes = {"name": row.name} | ({"active": row.active} if "active" in values else {})
+    changes = {key: value for key, value in changes.items() if getattr(rep, key) != value}
+    for key, value in changes.items():
+        setattr(rep, key, value)
+    return bool(changes)
 
 
 async def export_accounts(session: AsyncSession, *, account_id: uuid.UUID) -> AsyncIterator[str]:

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from mcp.server.auth.provider import construct_redirect_uri
+from mcp.server.auth.provider import TokenErrorCode, construct_redirect_uri
 from mcp.shared.auth import OAuthToken
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,23 @@ from keyhouse.users.models import User
 
 PENDING_MAX_AGE_SECONDS = 600
 SYSTEM = Actor(label="authorization server")
+ENDED = (
+    "This connection has ended (disconnected, its user deactivated or its key revoked); "
+    "connect again."
+)
+
+
+class GrantRefused(Exception):
+    """A code or refresh token that can no longer yield tokens; `error` is the RFC 6749 code.
+
+    Raised inside the grant's transaction (which it rolls back); the provider answers with
+    the SDK's TokenError, which cannot pass through a context manager itself (it is frozen).
+    """
+
+    def __init__(self, error: TokenErrorCode, description: str) -> None:
+        super().__init__(description)
+        self.error: TokenErrorCode = error
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -148,18 +165,19 @@ async def find_code(
 async def redeem(
     session: AsyncSession, settings: Settings, *, code: OAuthCode
 ) -> OAuthToken | None:
-    """Tokens for a code, once; None when a concurrent request redeemed it first (a replay)."""
+    """Tokens for a code, once; None when a concurrent request redeemed it first (a replay).
+
+    A code of a connection that ended since approval is `invalid_grant`; its scopes are cut
+    to what the user's role allows now.
+    """
+    granted = await _scopes_in_force(session, connection_id=code.connection_id, scopes=code.scopes)
     if not await repository.claim_code(session, code_id=code.id, now=datetime.now(UTC)):
         await connections.end(
             session, SYSTEM, connection_id=code.connection_id, reason="revoked_on_code_replay"
         )
         return None
     return await _issue(
-        session,
-        settings,
-        connection_id=code.connection_id,
-        scopes=code.scopes.split(),
-        resource=code.resource,
+        session, settings, connection_id=code.connection_id, scopes=granted, resource=code.resource
     )
 
 
@@ -189,17 +207,44 @@ async def rotate(
 ) -> OAuthToken:
     """A new pair for a refresh token; every other refresh token of the connection is revoked.
 
+    A refresh token of a connection that has ended is `invalid_grant`, and the new pair
+    carries only the scopes the user's role allows now.
+
     The presented token stays valid until its successor is first used, so a client that lost
     the response can retry; using any older one is reuse and ends the connection.
     """
+    granted = await _scopes_in_force(
+        session, connection_id=token.connection_id, scopes=" ".join(scopes)
+    )
     now = datetime.now(UTC)
     await repository.revoke_refresh_tokens(
         session, connection_id=token.connection_id, keep=token.id, now=now
     )
     token.used_at = token.used_at or now
     return await _issue(
-        session, settings, connection_id=token.connection_id, scopes=scopes, resource=token.resource
+        session,
+        settings,
+        connection_id=token.connection_id,
+        scopes=granted,
+        resource=token.resource,
     )
+
+
+async def _scopes_in_force(
+    session: AsyncSession, *, connection_id: uuid.UUID, scopes: str
+) -> list[str]:
+    """`scopes` cut to what the connection's user may have now (a demoted admin: read).
+
+    The new tokens carry only these, so the token response says what is really in force.
+    """
+    view = await connections.find_in_force(session, connection_id=connection_id)
+    if view is None:
+        raise GrantRefused("invalid_grant", ENDED)
+    allowed = scopes_for(view.effective_access)
+    granted = [scope for scope in scopes.split() if scope in allowed]
+    if not granted:
+        raise GrantRefused("invalid_scope", "Your role now allows only the `read` scope.")
+    return granted
 
 
 async def revoke_for_client(session: AsyncSession, *, connection_id: uuid.UUID) -> None:

@@ -145,9 +145,12 @@ class KeyhouseProvider(
         self, client: OAuthClientInformationFull, authorization_code: StoredCode
     ) -> OAuthToken:
         """Tokens for a code; a concurrent second redemption is refused and ends the connection."""
-        async with self._database.transaction() as session:
-            row = await session.get_one(OAuthCode, authorization_code.row_id)
-            issued = await grants.redeem(session, self._settings, code=row)
+        try:
+            async with self._database.transaction() as session:
+                row = await session.get_one(OAuthCode, authorization_code.row_id)
+                issued = await grants.redeem(session, self._settings, code=row)
+        except grants.GrantRefused as refused:
+            raise TokenError(refused.error, refused.description) from refused
         if issued is None:
             raise TokenError(
                 "invalid_grant", "The code was already used; its connection is revoked."
@@ -180,10 +183,14 @@ class KeyhouseProvider(
         refresh_token: StoredRefreshToken,
         scopes: list[str],
     ) -> OAuthToken:
-        """A rotated pair; scopes may narrow, never widen (the SDK checks)."""
-        async with self._database.transaction() as session:
-            row = await session.get_one(ConnectionToken, refresh_token.row_id)
-            return await grants.rotate(session, self._settings, token=row, scopes=scopes)
+        """A rotated pair; scopes may narrow, never widen (the SDK checks), and are cut to
+        what the user's role allows now."""
+        try:
+            async with self._database.transaction() as session:
+                row = await session.get_one(ConnectionToken, refresh_token.row_id)
+                return await grants.rotate(session, self._settings, token=row, scopes=scopes)
+        except grants.GrantRefused as refused:
+            raise TokenError(refused.error, refused.description) from refused
 
     async def load_access_token(self, token: str) -> StoredAccessToken | None:
         """An access token, for RFC 7009 revocation (requests authenticate elsewhere)."""

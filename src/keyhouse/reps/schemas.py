@@ -3,8 +3,9 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from keyhouse.kit.emails import Email
 from keyhouse.kit.schemas import PatchInput, StrictInput
 
 Name = Field(min_length=1, max_length=200)
@@ -14,7 +15,7 @@ class RepCreate(StrictInput):
     """A new rep."""
 
     name: str = Name
-    email: EmailStr
+    email: Email
     active: bool = True
 
 
@@ -24,7 +25,7 @@ class RepUpdate(PatchInput):
     NOT_NULL = frozenset({"name", "email", "active"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: EmailStr | None = None
+    email: Email | None = None
     active: bool | None = None
 
 

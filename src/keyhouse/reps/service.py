@@ -43,9 +43,8 @@ async def get(session: AsyncSession, principal: Principal, *, rep_id: uuid.UUID)
 
 async def create(session: AsyncSession, principal: Principal, *, data: RepCreate) -> Rep:
     """A new rep in the caller's account."""
-    email = data.email.lower()
-    await _refuse_taken_email(session, principal, email=email)
-    rep = Rep(account_id=principal.account_id, name=data.name, email=email, active=data.active)
+    await _refuse_taken_email(session, principal, email=data.email)
+    rep = Rep(account_id=principal.account_id, name=data.name, email=data.email, active=data.active)
     repository.add(session, rep)
     await session.flush()
     return rep
@@ -58,9 +57,7 @@ async def update(
     rep = await get(session, principal, rep_id=rep_id)
     changes = data.changes()
     if "email" in changes:
-        email = str(changes["email"]).lower()
-        await _refuse_taken_email(session, principal, email=email, rep_id=rep.id)
-        changes["email"] = email
+        await _refuse_taken_email(session, principal, email=str(changes["email"]), rep_id=rep.id)
     for field, value in changes.items():
         setattr(rep, field, value)
     await session.flush()

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keyhouse.accounts.models import Account
 from keyhouse.users.models import Invitation, Role, User
 
 
@@ -15,12 +16,26 @@ async def find_by_email(session: AsyncSession, *, email: str) -> User | None:
     return (await session.scalars(select(User).where(User.email == email))).one_or_none()
 
 
+async def lock_members(session: AsyncSession, *, user: User) -> None:
+    """Hold the write lock on `user`'s account's members until commit, then reload `user`.
+
+    A no-op UPDATE of the account row: on PostgreSQL it locks that row, so two role changes
+    in one account run one after the other; on SQLite it opens the write transaction, which
+    SQLite allows one at a time. Either way what is read next is what the change applies to.
+    """
+    await session.execute(
+        update(Account)
+        .where(Account.id == user.account_id)
+        .values(name=Account.name)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(user)
+
+
 async def active_admins(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[User]:
-    """The account's active admins, locked so two demotions cannot both pass."""
-    query = (
-        select(User)
-        .where(User.account_id == account_id, User.role == Role.ADMIN, User.active.is_(True))
-        .with_for_update()
+    """The account's active admins (under `lock_members`, so two demotions cannot both pass)."""
+    query = select(User).where(
+        User.account_id == account_id, User.role == Role.ADMIN, User.active.is_(True)
     )
     return (await session.scalars(query)).all()
 

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keyhouse.kit.emails import Email
 from keyhouse.kit.schemas import PatchInput, StrictInput
 from keyhouse.users.models import Role
 
@@ -32,7 +33,7 @@ class AddedMember(MemberOut):
 class NewMember(StrictInput):
     """Add a member: with a password, or without one to get an invitation link."""
 
-    email: str = Field(max_length=320, examples=["bo@acme.example"])
+    email: Email = Field(examples=["bo@acme.example"])
     role: Role = Role.MEMBER
     password: str | None = Field(default=None, max_length=1000)
 

@@ -1,6 +1,5 @@
 """Members of an account: adding them, changing roles, deactivating."""
 
-import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -14,21 +13,25 @@ from keyhouse.audit.service import Actor, record
 from keyhouse.connections import service as connections
 from keyhouse.errors import Conflict, InvalidInput, NotFound
 from keyhouse.kit import tokens
+from keyhouse.kit.emails import InvalidEmail, normalize_email, valid_email
 from keyhouse.kit.passwords import hash_password, verify_password
 from keyhouse.users import repository
 from keyhouse.users.models import Invitation, Role, User
 from keyhouse.web import repository as web_sessions
 
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD_LENGTH = 10
+# The same words whether the address is a member of this account or of another: emails are
+# unique across Keyhouse (they are the sign-in name), but an admin learns nothing about
+# other accounts from this answer.
+EMAIL_TAKEN = "email: a user with this email already exists."
 
 
-def normalize_email(email: str) -> str:
-    """The stored form of an email; refuses what is not one."""
-    email = email.strip().lower()
-    if not EMAIL_RE.fullmatch(email):
-        raise InvalidInput(f"email: {email!r} is not an email address.")
-    return email
+def stored_email(email: str) -> str:
+    """The stored form of an email (the one rule of kit/emails.py); refuses what is not one."""
+    try:
+        return valid_email(email)
+    except InvalidEmail as error:
+        raise InvalidInput(f"email: {error}") from error
 
 
 async def add(
@@ -41,9 +44,9 @@ async def add(
     password: str | None,
 ) -> User:
     """A new active user of `account`."""
-    email = normalize_email(email)
+    email = stored_email(email)
     if await repository.find_by_email(session, email=email) is not None:
-        raise Conflict(f"email: a user with {email} already exists.")
+        raise Conflict(EMAIL_TAKEN)
     if password is not None:
         check_password(password)
     user = User(
@@ -102,7 +105,7 @@ async def check_sign_in(
 
     Takes the same time whether or not the email exists, so timing does not tell.
     """
-    user = await repository.find_by_email(session, email=email.strip().lower())
+    user = await repository.find_by_email(session, email=normalize_email(email))
     stored = user.password_hash if user is not None and user.password_hash else None
     matches = verify_password(stored or _stand_in_hash(), password) and stored is not None
     return user, matches and user is not None and user.active
@@ -123,7 +126,7 @@ async def list_members(session: AsyncSession, *, account_id: uuid.UUID) -> Seque
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User:
     """The user with this email."""
-    user = await repository.find_by_email(session, email=normalize_email(email))
+    user = await repository.find_by_email(session, email=stored_email(email))
     if user is None:
         raise NotFound("user")
     return user
@@ -131,6 +134,7 @@ async def get_by_email(session: AsyncSession, *, email: str) -> User:
 
 async def set_role(session: AsyncSession, actor: Actor, *, user: User, role: Role) -> User:
     """Change a user's role; the last active admin cannot be demoted."""
+    await repository.lock_members(session, user=user)
     if user.role == role:
         return user
     if role == Role.MEMBER:
@@ -150,6 +154,7 @@ async def set_role(session: AsyncSession, actor: Actor, *, user: User, role: Rol
 
 async def deactivate(session: AsyncSession, actor: Actor, *, user: User) -> User:
     """Stop a user from signing in; the last active admin cannot be deactivated."""
+    await repository.lock_members(session, user=user)
     if not user.active:
         return user
     await _keep_an_admin(session, user)

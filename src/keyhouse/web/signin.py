@@ -10,6 +10,7 @@ from keyhouse.auth.dependencies import SignedInUser
 from keyhouse.config import Settings
 from keyhouse.db import DbSession
 from keyhouse.errors import InvalidInput
+from keyhouse.kit.emails import normalize_email
 from keyhouse.kit.rate_limits import RateLimited, RateLimits
 from keyhouse.users import service as users
 from keyhouse.users.models import User
@@ -50,7 +51,7 @@ async def login(
 ) -> Response:
     """Check the password; on success start a session and go on to `next`."""
     await sessions.check_csrf(request, csrf)
-    email = email.strip().lower()
+    email = normalize_email(email)
     target = sessions.safe_next(next_path)
     limits: RateLimits = request.app.state.rate_limits
     try:
