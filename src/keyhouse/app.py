@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.mcp = build_server()
     _add_error_handlers(app)
+    # First: routing tries routes in order, and probes must stay cheap for load balancers.
+    _add_health(app)
     # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
     routers = (
         me,
@@ -107,7 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_pages(app)
     app.include_router(consent.router)
-    _add_health(app)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
     app.router.routes.extend(oauth.routes(settings, provider, app.state.rate_limits))
     mcp_endpoint = McpEndpoint(settings, app.state.mcp)
