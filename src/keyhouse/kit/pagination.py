@@ -58,7 +58,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadRequest("cursor: not a cursor this API returned.") from error
 
 
-def page_request(
+async def page_request(
     cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
     updated_since: Annotated[
         datetime | None,
