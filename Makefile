@@ -24,7 +24,7 @@ run: $(STAMP)
 test: lint test-sqlite test-postgresql
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench migrations examples && $(VENV)/bin/ruff format --check src tests bench migrations examples && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check src tests bench examples && $(VENV)/bin/ruff format --check src tests bench examples && $(VENV)/bin/mypy
 
 test-sqlite: $(STAMP) $(CHROMIUM) $(NGINX)
 	KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest
