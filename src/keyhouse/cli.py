@@ -139,6 +139,10 @@ def serve(
         workers=workers,
         access_log=False,
         log_level="warning",
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

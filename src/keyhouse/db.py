@@ -51,7 +51,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     return create_async_engine(
-        settings.async_database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+        settings.async_database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_pre_ping=True,
     )
 
 
