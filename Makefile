@@ -7,10 +7,15 @@ CHROMIUM := /usr/bin/chromium
 # The scale-out tests run Debian's nginx in front of several instances.
 NGINX := /usr/sbin/nginx
 
-.PHONY: run test lint test-sqlite test-postgresql fuzz bench soak clean
+.PHONY: run test lint lock test-sqlite test-postgresql fuzz bench soak clean
 
-$(STAMP): pyproject.toml
-	python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]' && touch $(STAMP)
+# Locked: exact versions with hashes. `make lock` re-resolves them from pyproject.toml.
+LOCK := requirements.txt
+DEV_LOCK := requirements-dev.txt
+COMPILE := $(VENV)/bin/uv pip compile -q pyproject.toml --upgrade --generate-hashes --universal --python-version 3.11
+
+$(STAMP): pyproject.toml $(DEV_LOCK)
+	python3 -m venv $(VENV) && $(PY) -m pip install -q --require-hashes -r $(DEV_LOCK) && $(PY) -m pip install -q --no-deps -e . && touch $(STAMP)
 
 $(CHROMIUM):
 	apt-get update -q && apt-get install -y -q chromium
@@ -23,8 +28,12 @@ run: $(STAMP)
 
 test: lint test-sqlite test-postgresql
 
+# The dev lock first; the runtime lock (with the redis extra) takes the same versions.
+lock: $(STAMP)
+	$(COMPILE) --extra dev -o $(DEV_LOCK) && $(COMPILE) --extra redis -c $(DEV_LOCK) -o $(LOCK)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench migrations examples && $(VENV)/bin/ruff format --check src tests bench migrations examples && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check src tests bench examples && $(VENV)/bin/ruff format --check src tests bench examples && $(VENV)/bin/mypy
 
 test-sqlite: $(STAMP) $(CHROMIUM) $(NGINX)
 	KEYHOUSE_TEST_DATABASE=sqlite $(PY) -m pytest

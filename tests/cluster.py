@@ -79,12 +79,13 @@ def running_nginx(upstreams: list[str], run_dir: Path) -> Iterator[str]:
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "nginx.conf").write_text(config)
-    process = subprocess.Popen(
-        [NGINX, "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=(run_dir / "stderr.log").open("w"),
-    )
+    with (run_dir / "stderr.log").open("w") as stderr:
+        process = subprocess.Popen(
+            [NGINX, "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_proxy(url, process)

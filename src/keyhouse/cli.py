@@ -28,7 +28,14 @@ from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.connections import service as connections
 from keyhouse.csv_files import commands as csv_commands
-from keyhouse.db import Database, upgrade_to_head
+from keyhouse.db import (
+    Database,
+    SchemaDrift,
+    check_schema,
+    new_revision,
+    print_current_revision,
+    upgrade_to_head,
+)
 from keyhouse.errors import KeyhouseError
 from keyhouse.leaks import commands as leak_commands
 from keyhouse.users import service as users
@@ -150,6 +157,10 @@ def serve(
         workers=workers,
         access_log=False,
         log_level="warning",
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -215,6 +226,29 @@ def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
     upgrade_to_head(Settings())
     console.print("Database is at the latest schema.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision; `(head)` marks the latest."""
+    print_current_revision(Settings())
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Exit 1 unless the database is migrated and matches the models (for CI)."""
+    try:
+        check_schema(Settings())
+    except SchemaDrift as drift:
+        errors.print(f"[red]Schema drift:[/red] {drift}")
+        raise typer.Exit(1) from drift
+    console.print("Database schema matches the models.")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("--message", "-m")]) -> None:
+    """Write a new migration from the models' changes (developers, in a checkout)."""
+    new_revision(Settings(), message=message)
 
 
 @account_app.command("create")

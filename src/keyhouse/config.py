@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     # also the longest a revocation waits for an instance that stopped answering.
     revocation_lease_seconds: float = 2.0
     log_level: str = "info"
+    # Longer than the proxy's upstream keep-alive (nginx: 60 s), so that the proxy, never the
+    # instance, closes an idle connection: otherwise a POST sent as we close it fails with 502.
+    keep_alive_seconds: int = 75
+    # On SIGTERM: stop accepting, then give requests in flight this long to finish.
+    graceful_shutdown_seconds: int = 30
+    # Per worker process, PostgreSQL only (each worker also holds one listener connection).
+    database_pool_size: int = 10
+    database_max_overflow: int = 20
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # networks, or * behind a proxy that alone can reach the instances).
+    forwarded_allow_ips: str = "127.0.0.1"
     access_token_seconds: int = 3600
     refresh_token_days: int = 30
     authorization_code_seconds: int = 120

@@ -2,10 +2,13 @@
 
 import asyncio
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 import trustme
@@ -19,9 +22,12 @@ from keyhouse.db import Database
 from keyhouse.oauth.client_metadata import ClientMetadataDocuments, DocumentRefused
 from tests.servers import free_port
 
+# A name the tests resolve themselves (the server's certificate carries it too).
+DOCUMENTS_HOST = "documents.test"
 
-def _documents(base: str) -> Starlette:
-    def document(path: str, **changes: object) -> dict[str, object]:
+
+def _documents() -> Starlette:
+    def document(base: str, path: str, **changes: object) -> dict[str, object]:
         return {
             "client_id": f"{base}{path}",
             "client_name": "Doc Client",
@@ -31,13 +37,14 @@ def _documents(base: str) -> Starlette:
         }
 
     async def serve(request: Request) -> Response:
-        path = request.url.path
+        # Each document names the URL it was fetched from, by whichever name was asked for.
+        base, path = f"https://{request.headers['host']}", request.url.path
         bodies = {
-            "/client.json": document(path),
-            "/wrong-id.json": document("/someone-else.json"),
-            "/secret.json": document(path, token_endpoint_auth_method="client_secret_post"),
-            "/evil-redirect.json": document(path, redirect_uris=["http://evil.example/cb"]),
-            "/big.json": document(path, client_name="x" * 20_000),
+            "/client.json": document(base, path),
+            "/wrong-id.json": document(base, "/someone-else.json"),
+            "/secret.json": document(base, path, token_endpoint_auth_method="client_secret_post"),
+            "/evil-redirect.json": document(base, path, redirect_uris=["http://evil.example/cb"]),
+            "/big.json": document(base, path, client_name="x" * 20_000),
         }
         if path == "/redirect.json":
             return RedirectResponse(f"{base}/client.json")
@@ -53,11 +60,12 @@ async def https_documents(
     """A real HTTPS server on loopback, with a test CA the fetcher is told to trust."""
     ca = trustme.CA()
     folder: Path = tmp_path_factory.mktemp("tls")
-    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(folder / "cert.pem")
+    certificate = ca.issue_cert("127.0.0.1", DOCUMENTS_HOST)
+    certificate.private_key_and_cert_chain_pem.write_to_path(folder / "cert.pem")
     port = free_port()
     base = f"https://127.0.0.1:{port}"
     config = uvicorn.Config(
-        _documents(base),
+        _documents(),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -141,3 +149,56 @@ async def test_authorize_refuses_a_url_client_id_on_a_private_address(
     assert response.status_code == 400
     assert "location" not in response.headers
     assert json.loads(response.text)["error"] == "invalid_request"
+
+
+def _resolve_in_turn(monkeypatch: pytest.MonkeyPatch, *answers: str) -> None:
+    """DOCUMENTS_HOST resolves to each answer in turn, then keeps the last (a rebinding DNS)."""
+    resolve = socket.getaddrinfo
+    pending = list(answers)
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != DOCUMENTS_HOST:
+            return resolve(host, port, *args, **kwargs)
+        address = pending.pop(0) if len(pending) > 1 else pending[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+async def test_the_fetch_connects_to_the_checked_address_and_verifies_the_name(
+    database: Database,
+    https_documents: tuple[str, ssl.SSLContext],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, trust = https_documents
+    port = int(base.rsplit(":", 1)[1])
+    # Checked as 127.0.0.1, where the documents are; nothing listens on 127.0.0.2.
+    _resolve_in_turn(monkeypatch, "127.0.0.1", "127.0.0.2")
+    documents = ClientMetadataDocuments(database, allow_private_addresses=True, verify=trust)
+    url = f"https://{DOCUMENTS_HOST}:{port}/client.json"
+    info = await documents.fetch(url)
+    assert info.client_id == url
+
+
+async def test_a_name_that_rebinds_to_loopback_after_the_check_is_never_fetched(
+    database: Database,
+    https_documents: tuple[str, ssl.SSLContext],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, trust = https_documents
+    port = int(base.rsplit(":", 1)[1])
+    public = "93.184.215.14"
+    _resolve_in_turn(monkeypatch, public, "127.0.0.1")
+    # This machine must not reach the internet: record where the fetch connects, and refuse
+    # it, instead of letting a packet leave for the public address.
+    attempts: list[tuple[str, int]] = []
+
+    async def refuse(remote_host: str, remote_port: int, **_options: Any) -> Any:
+        attempts.append((remote_host, remote_port))
+        raise ConnectionRefusedError(f"the test lets no connection reach {remote_host}")
+
+    monkeypatch.setattr(anyio, "connect_tcp", refuse)
+    documents = ClientMetadataDocuments(database, verify=trust)
+    with pytest.raises(DocumentRefused, match="could not be fetched"):
+        await documents.fetch(f"https://{DOCUMENTS_HOST}:{port}/client.json")
+    assert attempts == [(public, port)]

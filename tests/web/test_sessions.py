@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
 from sqlalchemy import select, update
 
@@ -10,7 +11,7 @@ from keyhouse.app import create_app
 from keyhouse.audit.models import AuditEvent
 from keyhouse.config import Settings
 from keyhouse.db import Database
-from keyhouse.users.models import Role
+from keyhouse.users.models import Role, User
 from keyhouse.web import sessions
 from keyhouse.web.models import WebSession
 from tests.factories import make_tenant, make_user
@@ -244,3 +245,23 @@ async def test_signing_in_again_replaces_the_browsers_session(
             select(WebSession).where(WebSession.user_id == tenant.admin.id)
         )
         assert len(list(rows)) == 1
+
+
+async def test_a_password_hashed_with_weaker_parameters_is_rehashed_on_sign_in(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    async with database.transaction() as session:
+        await session.execute(
+            update(User)
+            .where(User.id == tenant.admin.id)
+            .values(password_hash=weak.hash("correct horse battery"))
+        )
+    await sign_in(client, tenant.admin.email, "correct horse battery")
+    async with database.sessions() as session:
+        stored = await session.scalar(select(User.password_hash).where(User.id == tenant.admin.id))
+    assert stored is not None
+    assert not PasswordHasher().check_needs_rehash(stored), "still the weak parameters"
+    client.cookies.clear()
+    await sign_in(client, tenant.admin.email, "correct horse battery")

@@ -11,6 +11,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a matching hash was made with other parameters than today's (then hash again)."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches; a user without a password never matches."""
     if password_hash is None:

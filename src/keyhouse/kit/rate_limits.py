@@ -11,13 +11,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
-from redis.asyncio import ConnectionPool
-from redis.exceptions import RedisError
+from limits.errors import StorageError
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool
 
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.errors import InvalidInput, KeyhouseError
@@ -84,6 +87,13 @@ class RateLimits:
         """Redis when configured (shared by every instance), else this process's memory."""
         if not settings.redis_url:
             return MemoryStorage()
+        try:  # an extra: `pip install 'keyhouse[redis]'`
+            from redis.asyncio import ConnectionPool
+        except ImportError as error:
+            raise ConfigurationError(
+                "KEYHOUSE_REDIS_URL is set but the redis client is not installed: "
+                "install keyhouse[redis]"
+            ) from error
         # Our own pool, so that shutting down closes its connections.
         self._pool = ConnectionPool.from_url(settings.redis_url)
         uri = "async+rediss://" if settings.redis_url.startswith("rediss:") else "async+redis://"
@@ -93,6 +103,8 @@ class RateLimits:
             implementation="redispy",
             key_prefix="keyhouse",
             connection_pool=pool,  # type: ignore[arg-type]
+            # Redis's errors as limits' own, so that this module never imports redis itself.
+            wrap_exceptions=True,
         )
 
     async def close(self) -> None:
@@ -103,22 +115,22 @@ class RateLimits:
     async def _allows(self, limit: RateLimitItem, *identifiers: str) -> bool:
         try:
             return await self._limiter.test(limit, *identifiers)
-        except RedisError as error:  # a rate-limit store outage must not take the API down
-            log.warning("rate_limit_store_down", error=type(error).__name__)
+        except StorageError as error:  # a rate-limit store outage must not take the API down
+            log.warning("rate_limit_store_down", error=type(error.storage_error).__name__)
             return True
 
     async def _hit(self, limit: RateLimitItem, *identifiers: str) -> bool:
         try:
             return await self._limiter.hit(limit, *identifiers)
-        except RedisError as error:
-            log.warning("rate_limit_store_down", error=type(error).__name__)
+        except StorageError as error:
+            log.warning("rate_limit_store_down", error=type(error.storage_error).__name__)
             return True
 
     async def _refuse(self, limit: RateLimitItem, detail: str, *identifiers: str) -> RateLimited:
         try:
             stats = await self._limiter.get_window_stats(limit, *identifiers)
             wait = math.ceil(stats.reset_time - time.time())
-        except RedisError:
+        except StorageError:
             wait = limit.get_expiry()
         return RateLimited(detail, retry_after=max(1, min(wait, limit.get_expiry())))
 
@@ -196,8 +208,8 @@ class RateLimits:
         """Forget the email's failures (the address keeps its count)."""
         try:
             await self._limiter.clear(self.budgets.login_attempts_per_email, "login_email", email)
-        except RedisError as error:
-            log.warning("rate_limit_store_down", error=type(error).__name__)
+        except StorageError as error:
+            log.warning("rate_limit_store_down", error=type(error.storage_error).__name__)
 
     async def secret_scanning_report(self, *, client: str) -> None:
         """Count one leak report from this address (signed or not: checking costs too)."""

@@ -14,7 +14,7 @@ from keyhouse.connections import service as connections
 from keyhouse.errors import Conflict, InvalidInput, NotFound
 from keyhouse.kit import tokens
 from keyhouse.kit.emails import InvalidEmail, normalize_email, valid_email
-from keyhouse.kit.passwords import hash_password, verify_password
+from keyhouse.kit.passwords import hash_password, needs_rehash, verify_password
 from keyhouse.users import repository
 from keyhouse.users.models import Invitation, Role, User
 from keyhouse.web import repository as web_sessions
@@ -103,12 +103,17 @@ async def check_sign_in(
 ) -> tuple[User | None, bool]:
     """The user `email` names (if any) and whether this password signs them in.
 
+    A matching hash made with older argon2 parameters is replaced by one with today's.
     Takes the same time whether or not the email exists, so timing does not tell.
     """
     user = await repository.find_by_email(session, email=normalize_email(email))
     stored = user.password_hash if user is not None and user.password_hash else None
     matches = verify_password(stored or _stand_in_hash(), password) and stored is not None
-    return user, matches and user is not None and user.active
+    accepted = matches and user is not None and user.active
+    if accepted and user is not None and stored is not None and needs_rehash(stored):
+        # The only moment the plain password is at hand: stronger parameters apply from now on.
+        user.password_hash = hash_password(password)
+    return user, accepted
 
 
 async def get(session: AsyncSession, *, account_id: uuid.UUID, user_id: uuid.UUID) -> User:
