@@ -31,6 +31,7 @@ from keyhouse.kit.middleware import read_body, replay_body
 from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.mcp import tools
 from keyhouse.mcp.access import PRINCIPAL_KEY, principal_of
+from keyhouse.mcp.single_exchange import SingleExchange
 from keyhouse.oauth.metadata import resource_metadata_url
 
 INSTRUCTIONS = (
@@ -92,6 +93,7 @@ class McpEndpoint:
             stateless_http=True, json_response=True, transport_security=transport_security(settings)
         )
         self._transport = StreamableHTTPASGIApp(server.session_manager)
+        self._single_exchange = SingleExchange(server, transport_security(settings))
         self._metadata_url = resource_metadata_url(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,7 +117,8 @@ class McpEndpoint:
             await _send_json(send, 429, error.code, error.detail, error.headers)
             return
         scope[PRINCIPAL_KEY] = principal
-        await self._transport(scope, replay_body(body, receive), send)
+        if not await self._single_exchange.answer(scope, receive, send, body):
+            await self._transport(scope, replay_body(body, receive), send)
 
     async def _refuse(self, send: Send, error: BearerError) -> None:
         challenge = (
