@@ -22,6 +22,7 @@ from keyhouse.accounts.models import Account
 from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.api_keys.schemas import ApiKeyOut, CreatedApiKey
+from keyhouse.audit.commands import audit_app
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
@@ -30,6 +31,7 @@ from keyhouse.connections import service as connections
 from keyhouse.csv_files import commands as csv_commands
 from keyhouse.db import Database, upgrade_to_head
 from keyhouse.errors import KeyhouseError
+from keyhouse.metrics.workers import metrics_directory
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
 
@@ -49,6 +51,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(connection_app, name="connection")
 app.add_typer(csv_commands.import_app, name="import")
 app.add_typer(csv_commands.export_app, name="export")
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 errors = Console(stderr=True)
@@ -124,15 +127,16 @@ def serve(
         _announce_demo(settings, host, port)
     else:
         console.print(f"Keyhouse on [bold]http://{host}:{port}[/bold]")
-    uvicorn.run(
-        "keyhouse.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
+    with metrics_directory(settings, workers):
+        uvicorn.run(
+            "keyhouse.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+        )
 
 
 def _announce_demo(settings: Settings, host: str, port: int) -> None:
