@@ -113,9 +113,7 @@ async def test_a_connections_usage_is_its_own_users_and_the_admins_only(
     tenant = await make_tenant(database, settings)
     member, password = await make_user(database, tenant.account, Role.MEMBER)
     other, other_password = await make_user(database, tenant.account, Role.MEMBER)
-    connected = await connect(
-        client, database, settings, user=member, access=AccessLevel.READ_ONLY
-    )
+    connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
     for _ in range(3):
         answer = await call_tool(client, {**connected.bearer, **AGENT}, "who_am_i", {})
         assert answer["result"]["isError"] is False

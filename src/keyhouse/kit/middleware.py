@@ -227,7 +227,7 @@ class AccessLog:
                 status=status["code"],
                 ms=round(seconds * 1000, 2),
             )
-            self.metrics.request(scope.get("route"), scope["method"], status["code"], seconds)
+            self.metrics.request(scope, status["code"], seconds)
             self._count_use(scope, status["code"])
 
     def _count_use(self, scope: Scope, status: int) -> None:

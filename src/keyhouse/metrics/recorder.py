@@ -6,6 +6,7 @@ Label children are cached in plain dicts: `labels()` validates and locks on ever
 lookup does not, and the request path pays for every counter it touches.
 """
 
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,6 +18,23 @@ if TYPE_CHECKING:
 
 UNMATCHED = "unmatched"  # requests that matched no route share one label, whatever their path
 MIN_TOKEN_LENGTH = 16
+
+
+def route_template(scope: MutableMapping[str, Any]) -> str:
+    """`/api/v1/reps/{rep_id}` for `/api/v1/reps/5f…`: a label that cannot grow without bound.
+
+    FastAPI leaves its routes in the scope; other routes (/mcp, OAuth, static files) leave
+    their endpoint and path parameters, which are put back into the path.
+    """
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    if "endpoint" not in scope:
+        return UNMATCHED
+    template: str = scope["path"]
+    for name, value in scope.get("path_params", {}).items():
+        template = template.replace(str(value), f"{{{name}}}", 1)
+    return template
 
 
 class Metrics:
@@ -54,11 +72,11 @@ class Metrics:
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    def request(self, route: Any, method: str, status: int, seconds: float) -> None:
+    def request(self, scope: MutableMapping[str, Any], status: int, seconds: float) -> None:
         """One HTTP request: its route template (never the raw path), method, status, latency."""
         if self.instruments is None:
             return
-        template = getattr(route, "path", UNMATCHED) if route is not None else UNMATCHED
+        template, method = route_template(scope), scope["method"]
         found = self.instruments
         self._child(found.requests, template, method, str(status)).inc()
         self._child(found.latency, template, method).observe(seconds)
