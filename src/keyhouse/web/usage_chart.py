@@ -50,10 +50,14 @@ class Chart:
         if self.peak is None:
             return f"No requests in the last {len(self.bars)} days."
         return (
-            f"{self.total:,} requests in the last {len(self.bars)} days: {self.errors:,} errors "
-            f"and {self.rate_limited:,} rate-limited. Busiest day {self.peak.date:%Y-%m-%d} "
-            f"with {self.peak.requests:,}."
+            f"{_count(self.total, 'request')} in the last {len(self.bars)} days: "
+            f"{_count(self.errors, 'error')} and {self.rate_limited:,} rate-limited. "
+            f"Busiest day {self.peak.date:%Y-%m-%d} with {self.peak.requests:,}."
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def bar_chart(days: list[UsageDayOut]) -> Chart:
