@@ -17,10 +17,11 @@ import databases
 import floor
 import http_load
 import verification
+import visibility
 import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http", "workers", "big-tables", "floor")
+BENCHMARKS = ("verification", "http", "workers", "big-tables", "floor", "visibility")
 
 
 def _arguments() -> argparse.Namespace:
@@ -88,7 +89,9 @@ def main() -> None:
         sections.append(_verification(arguments))
     if "http" in chosen:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
-    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[2:] if name in chosen]
+    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[2:5] if name in chosen]
+    if "visibility" in chosen:
+        sections.append(visibility.run(arguments.seconds, arguments.warmup))
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")
 
