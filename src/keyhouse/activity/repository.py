@@ -11,9 +11,9 @@ from keyhouse.activity.models import ToolCall
 
 
 async def add_calls(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
-    """Insert recorded calls (one executemany for the batch)."""
+    """Insert recorded calls: one Core executemany for the batch (no ORM bookkeeping per row)."""
     if rows:
-        await session.execute(insert(ToolCall), list(rows))
+        await session.execute(insert(ToolCall.__table__), list(rows))  # type: ignore[arg-type]
 
 
 async def calls_of_connection(
