@@ -171,7 +171,7 @@ async def test_an_admin_creates_copies_uses_and_revokes_a_key(
     await page.goto("/settings/members")
     await _shot(page, "members")
     await page.goto("/settings/audit-log")
-    await expect(page.locator("table")).to_contain_text("api_key.revoked")
+    await expect(page.locator("table")).to_contain_text("Revoked API key “Data Sync Script”")
     await _shot(page, "audit-log")
     assert problems == []
     await context.close()
