@@ -30,7 +30,7 @@ test: lint test-sqlite test-postgresql
 
 # The dev lock first; the runtime lock (with the redis extra) takes the same versions.
 lock: $(STAMP)
-	$(COMPILE) --extra dev -o $(DEV_LOCK) && $(COMPILE) --extra redis -c $(DEV_LOCK) -o $(LOCK)
+	$(COMPILE) --extra dev -o $(DEV_LOCK) && $(COMPILE) --extra redis --extra metrics -c $(DEV_LOCK) -o $(LOCK)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples && $(VENV)/bin/ruff format --check src tests bench examples && $(VENV)/bin/mypy

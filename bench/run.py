@@ -18,10 +18,12 @@ import floor
 import http_load
 import peers
 import verification
+import visibility
 import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http", "peers", "workers", "big-tables", "floor")
+BENCHMARKS = ("verification", "http", "peers", "visibility", "workers", "big-tables", "floor")
+POSTGRES_ONLY = ("workers", "big-tables", "floor")
 
 
 def _arguments() -> argparse.Namespace:
@@ -91,7 +93,9 @@ def main() -> None:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
     if "peers" in chosen:
         sections.append(peers.run(arguments.seconds, arguments.warmup))
-    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[3:] if name in chosen]
+    if "visibility" in chosen:
+        sections.append(visibility.run(arguments.seconds, arguments.warmup))
+    sections += [_on_postgres(name, arguments) for name in POSTGRES_ONLY if name in chosen]
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")
 

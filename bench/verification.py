@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from databases import temporary_database
 from keyfill import create_account, fill
-from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.auth.authenticator import Authenticator
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.kit.rate_limits import RateLimits
+from keyhouse.metrics.recorder import Metrics
 from report import Section, Target
 
 SAMPLE = 1_000  # distinct keys presented at each table size
@@ -40,27 +40,24 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
-    """Database, cache, revocation feed, usage recorder and authenticator, wired as in app.py."""
+    """Database, cache, revocation feed and authenticator, wired as in app.py (metrics off)."""
     database = Database(settings)
     cache = CredentialCache()
     feed = RevocationFeed(settings, database, cache)
-    usage = UsageRecorder(database, settings.last_used_flush_seconds)
     authenticator = Authenticator(
         settings.secret,
         database,
         cache,
         feed,
-        usage,
+        Metrics(),
         rate_limits=RateLimits(settings),
         mcp_resource=settings.mcp_url,
     )
     await feed.start()
-    await usage.start()
     try:
         await _until_cache_trusted(feed)
         yield Stack(database, cache, feed, authenticator)
     finally:
-        await usage.stop()
         await feed.stop()
         await database.dispose()
 

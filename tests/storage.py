@@ -23,10 +23,15 @@ async def database_contains(database: Database, needle: str) -> list[str]:
     return found
 
 
-# Written by reading, not by changing data: when a key was last used.
-VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
-# Written by every running instance on its own schedule (leases, acknowledgements).
-INFRASTRUCTURE_TABLES = {"instances", "revocation_clock"}
+# Written by reading, not by changing data: when and where from a key was last used.
+VOLATILE_COLUMNS = {
+    ("api_keys", "last_used_at"),
+    ("api_keys", "last_used_ip"),
+    ("api_keys", "last_used_user_agent"),
+}
+# Written by every running instance on its own schedule (leases, acknowledgements), and the
+# record of use that every request adds to, refused ones included (usage, assistant activity).
+INFRASTRUCTURE_TABLES = {"instances", "revocation_clock", "key_usage_days", "mcp_tool_calls"}
 
 
 async def table_checksums(database: Database) -> dict[str, tuple[int, str]]:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from keyhouse import logs
+from keyhouse.activity import endpoints as activity
 from keyhouse.api_keys import endpoints as api_keys
 from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.audit import endpoints as audit_events
@@ -33,6 +34,8 @@ from keyhouse.kit.middleware import AccessLog, RequestGuard, SecurityHeaders
 from keyhouse.kit.rate_limits import RateLimits
 from keyhouse.leaks import endpoints as secret_scanning
 from keyhouse.mcp.server import McpEndpoint, build_server
+from keyhouse.metrics.endpoint import MetricsEndpoint
+from keyhouse.metrics.recorder import Metrics
 from keyhouse.oauth import consent
 from keyhouse.oauth import endpoints as oauth
 from keyhouse.oauth.client_metadata import ClientMetadataDocuments
@@ -40,6 +43,7 @@ from keyhouse.oauth.provider import KeyhouseProvider
 from keyhouse.reps import endpoints as reps
 from keyhouse.retrievals import endpoints as retrievals
 from keyhouse.target_books import endpoints as target_books
+from keyhouse.usage import endpoints as key_usage
 from keyhouse.users import endpoints as members
 from keyhouse.web.error_pages import error_page, wants_page
 from keyhouse.web.router import mount_pages
@@ -72,15 +76,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache = CredentialCache()
     app.state.settings = settings
     app.state.database = database
-    app.state.revocations = RevocationFeed(settings, database, cache)
-    app.state.usage = UsageRecorder(database, settings.last_used_flush_seconds)
-    app.state.rate_limits = RateLimits(settings)
+    app.state.metrics = metrics = Metrics(settings, database.engine)
+    app.state.revocations = RevocationFeed(settings, database, cache, metrics)
+    app.state.usage = UsageRecorder(
+        database,
+        settings.last_used_flush_seconds,
+        activity_retention_days=settings.activity_retention_days,
+    )
+    app.state.rate_limits = RateLimits(settings, metrics)
     app.state.authenticator = Authenticator(
         settings.secret,
         database,
         cache,
         app.state.revocations,
-        app.state.usage,
+        metrics,
         rate_limits=app.state.rate_limits,
         mcp_resource=settings.mcp_url,
         session_idle=timedelta(hours=settings.session_idle_hours),
@@ -104,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_events,
         connections,
         secret_scanning,
+        key_usage,
+        activity,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)
@@ -115,13 +126,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # POST only: a stateless server has no stream for GET to open and no session to DELETE,
     # so both are 405 (as Streamable HTTP allows) instead of an event stream held open idle.
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["POST"]))
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    scrape = MetricsEndpoint(metrics, token).scrape
+    app.router.routes.append(Route("/metrics", scrape, methods=["GET"], include_in_schema=False))
     app.add_middleware(
         RequestGuard,
         max_bytes=settings.max_body_bytes,
         larger_on={path: settings.max_import_bytes for path in csv_files.UPLOAD_PATHS},
     )
     app.add_middleware(SecurityHeaders, hsts=settings.uses_https)
-    app.add_middleware(AccessLog)
+    app.add_middleware(AccessLog, metrics=metrics, usage=app.state.usage)
     return app
 
 

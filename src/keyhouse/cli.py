@@ -22,6 +22,7 @@ from keyhouse.accounts.models import Account
 from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import DEFAULT_LIFETIME_DAYS, AccessLevel
 from keyhouse.api_keys.schemas import ApiKeyOut, CreatedApiKey, RolledApiKey
+from keyhouse.audit.commands import audit_app
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.revocation import RevocationFeed
@@ -38,6 +39,7 @@ from keyhouse.db import (
 )
 from keyhouse.errors import KeyhouseError
 from keyhouse.leaks import commands as leak_commands
+from keyhouse.metrics.workers import metrics_directory
 from keyhouse.users import service as users
 from keyhouse.users.models import Role
 
@@ -58,6 +60,7 @@ app.add_typer(connection_app, name="connection")
 app.add_typer(csv_commands.import_app, name="import")
 app.add_typer(csv_commands.export_app, name="export")
 app.command("scan")(leak_commands.scan)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 errors = Console(stderr=True)
@@ -149,19 +152,20 @@ def serve(
         _announce_demo(settings, host, port)
     else:
         console.print(f"Keyhouse on [bold]http://{host}:{port}[/bold]")
-    uvicorn.run(
-        "keyhouse.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        timeout_keep_alive=settings.keep_alive_seconds,
-        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    with metrics_directory(settings, workers):
+        uvicorn.run(
+            "keyhouse.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
 
 
 def _announce_demo(settings: Settings, host: str, port: int) -> None:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 64 * 1_048_576
     last_used_flush_seconds: float = 5.0
+    # Assistant activity (MCP tool calls) is kept this long, then pruned.
+    activity_retention_days: int = 90
+    # /metrics answers only a scrape that sends this as a bearer token; unset: 404.
+    metrics_token: SecretStr | None = None
     # How long an instance may trust its credential cache without renewing its lease (PostgreSQL);
     # also the longest a revocation waits for an instance that stopped answering.
     revocation_lease_seconds: float = 2.0

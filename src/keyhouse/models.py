@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and for mapper configuration."""
 
 from keyhouse.accounts.models import Account
+from keyhouse.activity.models import ToolCall
 from keyhouse.api_keys.models import ApiKey
 from keyhouse.audit.models import AuditEvent
 from keyhouse.connections.models import Connection
@@ -13,6 +14,7 @@ from keyhouse.ownership.models import OwnershipChange
 from keyhouse.reps.models import Rep
 from keyhouse.retrievals.models import Retrieval
 from keyhouse.target_books.models import TargetBook
+from keyhouse.usage.models import KeyUsageDay
 from keyhouse.users.models import Invitation, User
 from keyhouse.web.models import WebSession
 
@@ -27,6 +29,7 @@ __all__ = [
     "Distribution",
     "Instance",
     "Invitation",
+    "KeyUsageDay",
     "OAuthClient",
     "OAuthCode",
     "OwnershipChange",
@@ -34,6 +37,7 @@ __all__ = [
     "Retrieval",
     "RevocationClock",
     "TargetBook",
+    "ToolCall",
     "User",
     "WebSession",
 ]

@@ -144,8 +144,8 @@ async def test_the_audit_log_page_filters_by_action_and_actor(
     filtered = await client.get(
         "/settings/audit-log", params={"action": "user.signed_in", "actor": tenant.admin.email}
     )
-    assert filtered.text.count("<code>user.signed_in</code>") == 1
-    assert "<code>test.ping</code>" not in filtered.text
+    assert filtered.text.count('data-action="user.signed_in"') == 1
+    assert 'data-action="test.ping"' not in filtered.text
 
 
 async def test_a_member_gets_403_on_the_admin_api(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from mcp.shared.auth import AuthorizationCodeResult
 from mcp.shared.exceptions import MCPError
 from playwright.async_api import (
@@ -21,13 +22,17 @@ from playwright.async_api import (
     expect,
 )
 
+from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import AccessLevel
+from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.users.models import Role
 from tests.assistants import REDIRECT_URI, MemoryStorage, assistant
 from tests.factories import make_key, make_tenant, make_user
 from tests.mcp_clients import mcp_client
+from tests.mcp_rpc import call_tool
+from tests.oauth_flow import connect
 from tests.servers import running_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -166,7 +171,7 @@ async def test_an_admin_creates_copies_uses_and_revokes_a_key(
     await page.goto("/settings/members")
     await _shot(page, "members")
     await page.goto("/settings/audit-log")
-    await expect(page.locator("table")).to_contain_text("api_key.revoked")
+    await expect(page.locator("table")).to_contain_text("Revoked API key “Data Sync Script”")
     await _shot(page, "audit-log")
     assert problems == []
     await context.close()
@@ -347,4 +352,81 @@ async def test_a_members_consent_page_offers_read_only_only(
     await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
     await expect(page.get_by_text("Only account admins can disconnect")).to_be_visible()
     await _shot(page, "member-connections")
+    await context.close()
+
+
+async def _no_sideways_scroll(page: Page, what: str) -> None:
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{what} scrolls sideways by {overflow}px"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_the_key_and_connection_pages_show_usage_and_tool_calls(
+    browser: Browser,
+    server: str,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    viewport: dict[str, int],
+) -> None:
+    tenant = await make_tenant(database, settings)
+    member, password = await make_user(database, tenant.account, Role.MEMBER)
+    async with database.transaction() as session:
+        key, secret = await api_keys.create(
+            session,
+            COMMAND_LINE,
+            secret=settings.secret,
+            account_id=tenant.account.id,
+            name="Nightly sync",
+            access_level=AccessLevel.READ_ONLY,
+        )
+    bearer = {"Authorization": f"Bearer {secret}", "User-Agent": "nightly-sync/2.1"}
+    for _ in range(5):
+        assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
+    assert (await client.get(f"/api/v1/reps/{key.id}", headers=bearer)).status_code == 404
+    connected = await connect(client, database, settings, user=member, access=AccessLevel.READ_ONLY)
+    for tool in ("who_am_i", "list_reps"):
+        await call_tool(client, connected.bearer, tool, {})
+    await app.state.usage.flush()
+    width = "phone" if viewport is PHONE else "desktop"
+
+    context = await _context(browser, server, viewport)
+    page = await context.new_page()
+    problems = _watch_console(page)
+    await page.goto("/login")
+    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await page.goto("/settings/security")
+    await page.get_by_role("link", name="Nightly sync").click()
+    await expect(page.get_by_role("heading", name="Nightly sync")).to_be_visible()
+    chart = page.get_by_role("img", name="Requests per day (UTC)")
+    await expect(chart).to_be_visible()
+    await expect(page.get_by_test_id("usage-summary")).to_contain_text("6 requests")
+    await expect(page.get_by_test_id("usage-summary")).to_contain_text("1 error and")
+    await expect(page.get_by_test_id("last-used")).to_contain_text("127.0.0.1")
+    await expect(page.get_by_test_id("last-used")).to_contain_text("nightly-sync/2.1")
+    await _no_sideways_scroll(page, "the key page")
+    await _shot(page, f"{width}-api-key-detail")
+    await page.goto("/settings/security#connections")
+    await page.get_by_role("link", name="Test Assistant").click()
+    calls = page.get_by_test_id("tool-calls")
+    await expect(calls.locator("tbody tr")).to_have_count(2)
+    await expect(calls.locator("tbody tr").first).to_contain_text("list_reps")
+    await _no_sideways_scroll(page, "the connection page")
+    await _shot(page, f"{width}-connection-detail")
+    assert not problems
+    await context.close()
+
+    context = await _context(browser, server, viewport)
+    page = await context.new_page()
+    await page.goto("/login")
+    await _sign_in(page, member.email, password)
+    await page.goto("/settings/security#connections")
+    await page.get_by_role("link", name="Test Assistant").click()
+    await expect(page.get_by_test_id("tool-calls").locator("tbody tr")).to_have_count(2)
+    await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
+    refused = await page.goto(f"/settings/security/api-keys/{key.id}")
+    assert refused is not None and refused.status == 403
     await context.close()

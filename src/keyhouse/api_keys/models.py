@@ -45,6 +45,9 @@ class ApiKey(IdMixin, Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # Where the last use came from, written with last_used_at (api_keys/usage.py).
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
+    last_used_user_agent: Mapped[str | None] = mapped_column(String(512))
     # Requests allowed to this key, e.g. "1200/minute"; None: the service default.
     rate_limit: Mapped[str | None] = mapped_column(String(32))
     # The key this one replaced when it was rolled.

@@ -1,10 +1,10 @@
 """SQL of API keys; every query but the hash lookup is scoped by account."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -82,15 +82,31 @@ async def count_expiring(
 
 
 async def record_use(
-    session: AsyncSession, *, used_at: datetime, key_ids: Sequence[uuid.UUID], interval: timedelta
+    session: AsyncSession,
+    *,
+    used_at: datetime,
+    uses: Mapping[uuid.UUID, tuple[str | None, str | None]],
+    interval: timedelta,
 ) -> None:
-    """Set last_used_at, skipping keys written less than `interval` ago (by any instance)."""
-    await session.execute(
-        update(ApiKey)
+    """Set last_used_at and where from (address, user agent), one statement for the batch.
+
+    Keys written less than `interval` ago (by any instance) are skipped.
+    """
+    table = ApiKey.__table__.c
+    statement = (
+        update(ApiKey.__table__)  # type: ignore[arg-type]
         .where(
-            ApiKey.id.in_(key_ids),
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < used_at - interval),
+            table.id == bindparam("used_key"),
+            or_(table.last_used_at.is_(None), table.last_used_at < used_at - interval),
         )
-        .values(last_used_at=used_at)
-        .execution_options(synchronize_session=False)
+        .values(
+            last_used_at=used_at,
+            last_used_ip=bindparam("used_ip"),
+            last_used_user_agent=bindparam("used_agent"),
+        )
     )
+    batch = [
+        {"used_key": key_id, "used_ip": address, "used_agent": agent}
+        for key_id, (address, agent) in sorted(uses.items())
+    ]
+    await session.execute(statement, batch)

@@ -1,10 +1,10 @@
 """SQL of the audit log: insert and read, never update or delete."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.models import AuditEvent
@@ -23,9 +23,11 @@ async def list_for_account(
     action: str | None = None,
     actor: str | None = None,
     before: tuple[datetime, uuid.UUID] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Sequence[AuditEvent]:
     """The account's events, newest first, optionally filtered and starting after `before`."""
-    query = select(AuditEvent).where(AuditEvent.account_id == account_id)
+    query = _in_range(select(AuditEvent), account_id, since, until)
     if action:
         query = query.where(AuditEvent.action == action)
     if actor:
@@ -50,3 +52,34 @@ async def distinct_values(
     actions = await session.scalars(select(AuditEvent.action).where(where).distinct())
     actors = await session.scalars(select(AuditEvent.actor).where(where).distinct())
     return sorted(actions), sorted(actors)
+
+
+EXPORT_CHUNK_ROWS = 1000
+
+
+def _in_range(
+    query: Select[AuditEvent],
+    account_id: uuid.UUID,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[AuditEvent]:
+    query = query.where(AuditEvent.account_id == account_id)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    return query
+
+
+async def stream_range(
+    session: AsyncSession, *, account_id: uuid.UUID, since: datetime, until: datetime
+) -> AsyncIterator[Sequence[AuditEvent]]:
+    """The account's events in [since, until), oldest first, in chunks, never all in memory."""
+    query = (
+        _in_range(select(AuditEvent), account_id, since, until)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        .execution_options(yield_per=EXPORT_CHUNK_ROWS)
+    )
+    result = await session.stream_scalars(query)
+    async for partition in result.partitions():
+        yield partition

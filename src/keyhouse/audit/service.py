@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,11 +65,20 @@ async def list_events(
     actor: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> EventPage:
-    """One page of the account's audit log, filtered by action and actor."""
+    """One page of the account's audit log, filtered by action, actor and [since, until)."""
     before = decode_cursor(cursor) if cursor else None
     rows = await repository.list_for_account(
-        session, account_id=account_id, action=action, actor=actor, before=before, limit=limit + 1
+        session,
+        account_id=account_id,
+        action=action,
+        actor=actor,
+        before=before,
+        limit=limit + 1,
+        since=since,
+        until=until,
     )
     events = rows[:limit]
     more = len(rows) > limit

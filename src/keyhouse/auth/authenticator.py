@@ -1,25 +1,27 @@
 """The one choke point: an `Authorization` header becomes a Principal, or an RFC 6750 error."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.accounts.models import Account
 from keyhouse.api_keys.models import AccessLevel
-from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.auth import credentials
 from keyhouse.auth.credential_cache import CachedCredential, CredentialCache
-from keyhouse.auth.principal import CredentialKind, Principal, Scope
+from keyhouse.auth.credentials import Refusal
+from keyhouse.auth.principal import PRINCIPAL_KEY, CredentialKind, Principal, Scope
 from keyhouse.auth.revocation import RevocationFeed
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 from keyhouse.kit import tokens
-from keyhouse.kit.rate_limits import RateLimits
+from keyhouse.kit.rate_limits import RateLimited, RateLimits
 from keyhouse.kit.tokens import TokenKind
+from keyhouse.metrics.recorder import Metrics
 from keyhouse.users.models import Role, User
 from keyhouse.web import repository as web_sessions
 from keyhouse.web.models import WebSession
@@ -32,16 +34,21 @@ SESSION_IDLE = timedelta(hours=12)
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 MAX_SESSION_TOKEN_LENGTH = 128
 
-Loader = Callable[[AsyncSession, str, datetime], Awaitable[CachedCredential | None]]
+Loader = Callable[[AsyncSession, str, datetime], Awaitable[CachedCredential | Refusal]]
+# What a presented token claims to be, as metrics label it (the claim is never trusted).
+PRESENTED = (("kh_key_", "api_key"), ("kh_at_", "access_token"))
 
 
 class BearerError(KeyhouseError):
     """A bearer-token failure with its RFC 6750 `WWW-Authenticate` challenge."""
 
-    def __init__(self, status: int, code: str, detail: str, challenge: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, challenge: str, outcome: str | None = None
+    ) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
         self.status = status  # type: ignore[misc]
         self.code = code  # type: ignore[misc]
+        self.outcome = outcome  # for metrics; None when no credential was sent
 
 
 def missing_credentials() -> BearerError:
@@ -50,15 +57,16 @@ def missing_credentials() -> BearerError:
     return BearerError(401, "unauthorized", detail, REALM)
 
 
-def invalid_token(detail: str) -> BearerError:
-    """401 invalid_token: unknown, malformed, revoked or expired."""
+def invalid_token(detail: str, refusal: Refusal = Refusal.INVALID) -> BearerError:
+    """401 invalid_token: unknown, malformed, revoked or expired (one answer for all)."""
     challenge = f'{REALM}, error="invalid_token", error_description="{detail}"'
-    return BearerError(401, "invalid_token", detail, challenge)
+    return BearerError(401, "invalid_token", detail, challenge, outcome=refusal.value)
 
 
 def invalid_request(detail: str) -> BearerError:
     """400 invalid_request: the credential was sent in a way we refuse."""
-    return BearerError(400, "invalid_request", detail, f'{REALM}, error="invalid_request"')
+    challenge = f'{REALM}, error="invalid_request"'
+    return BearerError(400, "invalid_request", detail, challenge, outcome=Refusal.INVALID.value)
 
 
 def insufficient_scope(scope: Scope) -> BearerError:
@@ -89,7 +97,7 @@ class Authenticator:
         database: Database,
         cache: CredentialCache,
         feed: RevocationFeed,
-        usage: UsageRecorder,
+        metrics: Metrics,
         *,
         rate_limits: RateLimits,
         mcp_resource: str,
@@ -99,7 +107,7 @@ class Authenticator:
         self._database = database
         self._cache = cache
         self._feed = feed
-        self._usage = usage
+        self._metrics = metrics
         self._rate_limits = rate_limits
         self._loaders: dict[TokenKind, Loader] = {
             TokenKind.API_KEY: credentials.load_api_key,
@@ -137,9 +145,25 @@ class Authenticator:
         *,
         accept: frozenset[TokenKind] = REST_CREDENTIALS,
         client: str = "unknown",
+        scope: MutableMapping[str, Any] | None = None,
     ) -> Principal:
-        """The principal behind an `Authorization` header value, within the rate limits."""
-        principal = await self.verify(authorization, accept, client=client)
+        """The principal behind an `Authorization` header value, within the rate limits.
+
+        The principal is left in the request's ASGI `scope`, even when its own rate limit
+        then refuses the request: the access log counts every request of a key, 429s included.
+        """
+        try:
+            principal = await self.verify(authorization, accept, client=client)
+        except BearerError as error:
+            if error.outcome is not None:
+                self._metrics.authentication(_presented(authorization), error.outcome)
+            raise
+        except RateLimited:
+            self._metrics.authentication(_presented(authorization), "throttled")
+            raise
+        self._metrics.authentication(_presented(authorization), "ok")
+        if scope is not None:
+            scope[PRINCIPAL_KEY] = principal
         await self._rate_limits.count_request(principal.key_id, principal.rate_limit)
         return principal
 
@@ -159,6 +183,7 @@ class Authenticator:
         # Only tokens that passed the format and checksum check are cached, so a hit needs
         # no second check; everything else is checked before it can reach the database.
         credential = self._cache.get(secret_hash) if trusted else None
+        self._metrics.cache_lookup(credential is not None)
         if credential is None:
             credential = await self._miss(
                 token, secret_hash, accept, trusted=trusted, client=client
@@ -166,9 +191,7 @@ class Authenticator:
         elif credential.kind not in accept:
             raise invalid_token(_wrong_place(credential.kind))
         if credential.expires_at is not None and credential.expires_at <= time.time():
-            raise invalid_token("The credential has expired.")
-        if credential.principal.key_id is not None:
-            self._usage.touch(credential.principal.key_id)
+            raise invalid_token("The credential has expired.", Refusal.EXPIRED)
         return credential.principal
 
     async def _miss(
@@ -198,11 +221,16 @@ class Authenticator:
         generation = self._cache.generation
         async with self._database.sessions() as session:
             credential = await self._loaders[kind](session, secret_hash, datetime.now(UTC))
-        if credential is None:
-            raise invalid_token("The credential is unknown, revoked or expired.")
+        if isinstance(credential, Refusal):
+            raise invalid_token("The credential is unknown, revoked or expired.", credential)
         if trusted:
             self._cache.put(secret_hash, credential, generation)
         return credential
+
+
+def _presented(authorization: str | None) -> str:
+    token = (authorization or "").partition(" ")[2].lstrip()
+    return next((label for prefix, label in PRESENTED if token.startswith(prefix)), "unknown")
 
 
 def _wrong_place(kind: TokenKind) -> str:

@@ -1,6 +1,7 @@
 """Loading a credential from the database into a cacheable Principal (the cache-miss path)."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,16 +15,26 @@ from keyhouse.oauth import repository as oauth
 from keyhouse.users.models import Role
 
 
+class Refusal(StrEnum):
+    """Why a stored credential was refused: counted by metrics, never told to the caller."""
+
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 async def load_api_key(
     session: AsyncSession, secret_hash: str, now: datetime
-) -> CachedCredential | None:
+) -> CachedCredential | Refusal:
     """A usable API key (not a connection's backing key, which only tokens reach)."""
     loaded = await load_credential(session, secret_hash=secret_hash)
-    if loaded is None:
-        return None
+    if loaded is None or loaded[0].kind != KeyKind.API_KEY:
+        return Refusal.INVALID
     key, account = loaded
-    if key.kind != KeyKind.API_KEY or not key.is_usable(now):
-        return None
+    if key.revoked_at is not None:
+        return Refusal.REVOKED
+    if not key.is_usable(now):
+        return Refusal.EXPIRED
     principal = Principal(
         account_id=account.id,
         account_slug=account.slug,
@@ -41,20 +52,17 @@ async def load_api_key(
 
 async def load_access_token(
     session: AsyncSession, secret_hash: str, now: datetime, *, resource: str
-) -> CachedCredential | None:
+) -> CachedCredential | Refusal:
     """A usable access token for `resource`, capped by its user's current role and scopes."""
     loaded = await oauth.load_access_token(session, secret_hash=secret_hash)
-    if loaded is None:
-        return None
+    if loaded is None or loaded[0].resource != resource:
+        return Refusal.INVALID
     token, connection, key, user, account = loaded
-    usable = (
-        token.revoked_at is None
-        and token.expires_at > now
-        and token.resource == resource
-        and in_force(connection, user, key, now)
-    )
-    if not usable:
-        return None
+    ended = token.revoked_at, connection.revoked_at, key.revoked_at
+    if any(moment is not None for moment in ended) or not user.active:
+        return Refusal.REVOKED
+    if token.expires_at <= now or not key.is_usable(now):
+        return Refusal.EXPIRED
     access = effective_access(connection.granted_access, user)
     if "write" not in token.scopes.split():  # a refresh narrowed the scope
         access = AccessLevel.READ_ONLY

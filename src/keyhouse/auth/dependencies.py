@@ -59,7 +59,7 @@ async def _authenticate(request: Request, scope: Scope) -> Principal:
         raise invalid_request("Send credentials in the Authorization header, not the URL.")
     authenticator: Authenticator = request.app.state.authenticator
     principal = await authenticator.authenticate(
-        request.headers.get("authorization"), client=client_address(request)
+        request.headers.get("authorization"), client=client_address(request), scope=request.scope
     )
     if not principal.allows(scope):
         raise insufficient_scope(scope)
@@ -104,7 +104,9 @@ async def _refuse_keys(request: Request) -> None:
     if authorization:
         authenticator: Authenticator = request.app.state.authenticator
         # A bad key is still a 401 (and counts as a failed authentication).
-        await authenticator.authenticate(authorization, client=client_address(request))
+        await authenticator.authenticate(
+            authorization, client=client_address(request), scope=request.scope
+        )
         raise KeysCannotManageAccess()
 
 

@@ -7,6 +7,10 @@ from enum import StrEnum
 from keyhouse.api_keys.models import AccessLevel
 from keyhouse.audit.service import Actor
 
+# Where the authenticator leaves the principal in a request's ASGI scope: the MCP tools read
+# it there, and the access log counts the request's outcome for its key (api_keys/usage.py).
+PRINCIPAL_KEY = "keyhouse.principal"
+
 
 class Scope(StrEnum):
     """What a route or tool needs: `read`, or `write` (full access)."""

@@ -28,6 +28,7 @@ from keyhouse.auth.revocation_signal import RevocationSignal
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.instances import repository
+from keyhouse.metrics.recorder import Metrics
 
 PENDING = "keyhouse.revoked_key_ids"
 NUMBER = "keyhouse.revocation_seq"
@@ -46,8 +47,15 @@ async def announce(session: AsyncSession, key_ids: set[uuid.UUID]) -> None:
 class RevocationFeed:
     """Delivers committed revocations to `cache` and decides whether the cache is trusted."""
 
-    def __init__(self, settings: Settings, database: Database, cache: CredentialCache):
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        cache: CredentialCache,
+        metrics: Metrics | None = None,
+    ):
         self.instance_id = uuid.uuid4()
+        self._metrics = metrics or Metrics()
         self._database = database
         self._cache = cache
         self._lease = settings.revocation_lease_seconds
@@ -103,6 +111,7 @@ class RevocationFeed:
         if not key_ids:
             return
         self._cache.forget(key_ids)
+        self._metrics.revoked(len(key_ids))
         if self._signal is not None and self._signal.bump() == self._signal_seen:
             self._signal_seen += 1  # no other process revoked since this one last looked
 
@@ -117,13 +126,16 @@ class RevocationFeed:
             return
         # Past the deadline every lease renewed before the commit has run out, and no lease
         # renewed after it was granted without acknowledging `seq`: waiting longer is useless.
-        deadline = time.monotonic() + self._lease
+        started = time.monotonic()
+        deadline = started + self._lease
         pause = FIRST_POLL_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             if await self._all_acknowledged(seq):
+                self._metrics.revoke_waited(time.monotonic() - started, acknowledged=True)
                 return
             await asyncio.sleep(min(pause, left))
             pause = min(pause * 2, MAX_POLL_SECONDS)
+        self._metrics.revoke_waited(time.monotonic() - started, acknowledged=False)
         log.warning("revocation_waited_for_leases", seq=seq)
 
     async def _all_acknowledged(self, seq: int) -> bool:

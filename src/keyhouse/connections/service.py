@@ -11,6 +11,7 @@ from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import AccessLevel, ApiKey
 from keyhouse.audit.service import Actor, record
 from keyhouse.auth import revocation
+from keyhouse.auth.principal import Principal
 from keyhouse.connections import repository
 from keyhouse.connections.models import Connection
 from keyhouse.errors import NotFound
@@ -130,6 +131,16 @@ async def find_in_force(
     if row is None or not in_force(*row, datetime.now(UTC)):
         return None
     return ConnectionView(*row)
+
+
+async def get_visible_view(
+    session: AsyncSession, who: Principal, *, connection_id: uuid.UUID
+) -> ConnectionView:
+    """A connection an admin of its account, or its own user, may look at; NotFound otherwise."""
+    view = await get_view(session, account_id=who.account_id, connection_id=connection_id)
+    if not who.is_admin and view.connection.user_id != who.user_id:
+        raise NotFound("connection")
+    return view
 
 
 async def disconnect(

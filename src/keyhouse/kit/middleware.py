@@ -10,10 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from keyhouse.api_keys.usage import UsageRecorder
+from keyhouse.auth.principal import PRINCIPAL_KEY, Principal
 from keyhouse.errors import KeyhouseError, PayloadTooLarge
 from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.kit.text import UnstorableText, check_json_body, require_storable
 from keyhouse.logs import access_lines
+from keyhouse.metrics.recorder import Metrics
 from keyhouse.web.error_pages import error_page, wants_page
 
 
@@ -185,10 +188,19 @@ async def _send_too_large(send: Send, max_bytes: int) -> None:
 
 
 class AccessLog:
-    """One JSON line per request: method, path (never the query string or headers), status."""
+    """After each request: one JSON line (method, path — never the query string or headers —
+    status), its metrics, and its count for the key or connection that made it.
 
-    def __init__(self, app: ASGIApp) -> None:
+    The one place that sees every request's status, so usage counting and metrics cost a few
+    dict operations here rather than a second middleware stack.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics | None = None, usage: UsageRecorder | None = None
+    ) -> None:
         self.app = app
+        self.metrics = metrics or Metrics()
+        self.usage = usage
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,8 +217,24 @@ class AccessLog:
         try:
             await self.app(scope, receive, recorded_send)
         finally:
-            elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-            access_lines.write(scope["method"], scope["path"], status["code"], elapsed_ms)
+            seconds = time.perf_counter() - started
+            access_lines.write(scope["method"], scope["path"], status["code"], round(seconds * 1000, 2))
+            self.metrics.request(scope, status["code"], seconds)
+            self._count_use(scope, status["code"])
+
+    def _count_use(self, scope: Scope, status: int) -> None:
+        principal: Principal | None = scope.get(PRINCIPAL_KEY)
+        if self.usage is None or principal is None or principal.key_id is None:
+            return
+        client = scope.get("client")
+        agent = next((value for name, value in scope["headers"] if name == b"user-agent"), None)
+        self.usage.record_request(
+            account_id=principal.account_id,
+            key_id=principal.key_id,
+            status=status,
+            address=client[0] if client else None,
+            user_agent=agent.decode("latin-1") if agent is not None else None,
+        )
 
 
 HSTS = "max-age=63072000; includeSubDomains"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.errors import InvalidInput, KeyhouseError
+from keyhouse.metrics.recorder import Metrics
 
 HINT_LENGTH = 12  # a key's display hint: failures against one key are counted by it
 log = structlog.get_logger(__name__)
@@ -77,8 +78,9 @@ class Budgets:
 class RateLimits:
     """Tests and counts every limit; the one place that answers 429."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.budgets = Budgets.from_settings(settings)
+        self._metrics = metrics or Metrics()
         self._pool: ConnectionPool | None = None
         # Fixed windows: one counter per check, the cheapest strategy on the request path.
         self._limiter = FixedWindowRateLimiter(self._storage(settings))
@@ -127,6 +129,7 @@ class RateLimits:
             return True
 
     async def _refuse(self, limit: RateLimitItem, detail: str, *identifiers: str) -> RateLimited:
+        self._metrics.rate_limited(identifiers[0])  # the limit's name, e.g. key_requests
         try:
             stats = await self._limiter.get_window_stats(limit, *identifiers)
             wait = math.ceil(stats.reset_time - time.time())

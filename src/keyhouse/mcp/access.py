@@ -7,11 +7,10 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keyhouse.auth.principal import CredentialKind, Principal, Scope
+from keyhouse.auth.principal import PRINCIPAL_KEY, CredentialKind, Principal, Scope
 from keyhouse.db import Database
 from keyhouse.errors import KeyhouseError
 
-PRINCIPAL_KEY = "keyhouse.principal"
 T = TypeVar("T")
 
 

@@ -2,10 +2,12 @@
 
 Around the SDK we keep only what it cannot know: the credential check (our one
 authenticator, RFC 6750 challenges carrying `resource_metadata`), the HTTP 403 scope
-challenge for a write tool, and hiding tools a connection may not call.
+challenge for a write tool, hiding tools a connection may not call, and recording each
+tool call (metrics, and a connection's activity).
 """
 
 import json
+import time
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from keyhouse.api_keys.usage import UsageRecorder
 from keyhouse.auth.authenticator import (
     MCP_CREDENTIALS,
     Authenticator,
@@ -24,14 +27,15 @@ from keyhouse.auth.authenticator import (
     insufficient_scope,
     invalid_request,
 )
-from keyhouse.auth.principal import Principal
+from keyhouse.auth.principal import CredentialKind, Principal
 from keyhouse.auth.principal import Scope as AccessScope
 from keyhouse.config import Settings
 from keyhouse.kit.middleware import read_body, replay_body
 from keyhouse.kit.rate_limits import RateLimited
 from keyhouse.mcp import tools
-from keyhouse.mcp.access import PRINCIPAL_KEY, principal_of
+from keyhouse.mcp.access import principal_of
 from keyhouse.mcp.single_exchange import SingleExchange
+from keyhouse.metrics.recorder import Metrics
 from keyhouse.oauth.metadata import resource_metadata_url
 
 INSTRUCTIONS = (
@@ -56,6 +60,50 @@ class HideForbiddenTools:
         return {**result, "tools": visible}
 
 
+TOOL_NAMES = frozenset(function.__name__ for function in tools.READ_TOOLS) | tools.WRITE_TOOLS
+
+
+class RecordToolCalls:
+    """Server middleware: every `tools/call` counted by tool and outcome, and for a connection
+    kept as activity (tool, outcome, duration). The arguments and the result are never kept."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
+        if ctx.method != "tools/call" or ctx.request is None:
+            return await call_next(ctx)
+        name = ctx.params.get("name") if ctx.params else None
+        tool = name if isinstance(name, str) and name in TOOL_NAMES else "unknown"
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = await call_next(ctx)
+            ok = not _is_error(result)
+            return result
+        finally:
+            _record(ctx.request, tool, ok, time.perf_counter() - started)
+
+
+def _is_error(result: Any) -> bool:
+    if isinstance(result, dict):
+        return result.get("isError") is True
+    return getattr(result, "is_error", False) is True
+
+
+def _record(request: Any, tool: str, ok: bool, seconds: float) -> None:
+    state = request.scope["app"].state
+    metrics: Metrics = state.metrics
+    metrics.tool_call(tool, ok, seconds)
+    principal = principal_of(request)
+    if principal is not None and principal.credential is CredentialKind.MCP_CONNECTION:
+        usage: UsageRecorder = state.usage
+        usage.record_tool_call(
+            account_id=principal.account_id,
+            connection_id=principal.credential_id,
+            tool=tool,
+            ok=ok,
+            seconds=seconds,
+        )
+
+
 def build_server() -> MCPServer:
     """The MCP server with every Keyhouse tool."""
     server: MCPServer = MCPServer(
@@ -63,7 +111,7 @@ def build_server() -> MCPServer:
         title="Keyhouse",
         version=version("keyhouse"),
         instructions=INSTRUCTIONS,
-        middleware=[HideForbiddenTools()],
+        middleware=[RecordToolCalls(), HideForbiddenTools()],
     )
     tools.register(server)
     return server
@@ -107,6 +155,7 @@ class McpEndpoint:
                 headers.get("authorization"),
                 accept=MCP_CREDENTIALS,
                 client=client[0] if client else "unknown",
+                scope=scope,
             )
             body = await read_body(receive) if scope["method"] == "POST" else b""
             _challenge_write(principal, body)
@@ -116,7 +165,6 @@ class McpEndpoint:
         except RateLimited as error:
             await _send_json(send, 429, error.code, error.detail, error.headers)
             return
-        scope[PRINCIPAL_KEY] = principal
         if not await self._single_exchange.answer(scope, receive, send, body):
             await self._transport(scope, replay_body(body, receive), send)
 

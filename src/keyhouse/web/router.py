@@ -3,11 +3,11 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from keyhouse.web import audit_log, members, security, signin, workspace
+from keyhouse.web import audit_log, details, members, security, signin, workspace
 from keyhouse.web.templates import STATIC_DIR
 
 router = APIRouter()
-for pages in (signin, workspace, security, members, audit_log):
+for pages in (signin, workspace, security, details, members, audit_log):
     router.include_router(pages.router)
 
 

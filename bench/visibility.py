@@ -1,0 +1,91 @@
+"""What recording costs: usage counting, activity and metrics on against off, in one run.
+
+Two servers on fresh embedded workspaces: `keyhouse serve` with `KEYHOUSE_METRICS_TOKEN` set
+(everything recorded, metrics on), and its quiet twin (`quiet_app.py`: nothing recorded,
+metrics off). wrk loads `/api/v1/me` (API key) and MCP `who_am_i` (OAuth access token) on
+each, alternating servers and paths round by round so both meet the same machine load.
+"""
+
+import os
+import secrets
+import statistics
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+import http_load
+from report import Section, Target
+
+COST_TARGET = 0.05  # of server CPU per request
+QUIET_FACTORY = "quiet_app:create_quiet_app"
+
+
+def _environment(var_dir: str, metrics: bool) -> dict[str, str]:
+    env = {**os.environ, "KEYHOUSE_VAR_DIR": var_dir, "KEYHOUSE_KEY_REQUESTS": "1000000000/minute"}
+    env.pop("KEYHOUSE_DATABASE_URL", None)
+    env.pop("KEYHOUSE_METRICS_TOKEN", None)
+    if metrics:
+        env["KEYHOUSE_METRICS_TOKEN"] = secrets.token_urlsafe(32)
+    return env
+
+
+def _servers(stack: ExitStack) -> dict[str, tuple[http_load.Server, dict[str, list[str]]]]:
+    """Both servers, each with its key and its OAuth token, keyed "on" and "off"."""
+    found = {}
+    for name, metrics, factory in (("on", True, None), ("off", False, QUIET_FACTORY)):
+        var_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"keyhouse-bench-{name}-"))
+        env = _environment(var_dir, metrics)
+        bearer = http_load.bearer_header(env)
+        log = Path(var_dir) / "server.log"
+        server = stack.enter_context(http_load.serving(env, log, factory=factory))
+        paths, _ = http_load.three_paths(server, bearer)
+        paths.pop(http_load.HEALTHZ)
+        found[name] = (server, paths)
+    return found
+
+
+def _measure(seconds: int, warmup: int) -> dict[tuple[str, str], http_load.Load]:
+    """ROUNDS alternating runs of each path on each server; totals per (server, path)."""
+    wrk = http_load.ensure_wrk()
+    with ExitStack() as stack:
+        servers = _servers(stack)
+        for server, paths in servers.values():
+            for path, headers in paths.items():
+                http_load._wrk(wrk, server.url + path, headers, warmup)
+        per_round = max(1, round(seconds / http_load.ROUNDS))
+        rounds = [
+            {
+                f"{name} {path}": http_load._measure(wrk, server, path, headers, per_round)
+                for path in (http_load.ME, http_load.MCP)
+                for name, (server, paths) in servers.items()
+                for headers in [paths[path]]
+            }
+            for _ in range(http_load.ROUNDS)
+        ]
+    return {
+        (name, path): http_load._combined(f"{name} {path}", rounds)
+        for name in ("on", "off")
+        for path in (http_load.ME, http_load.MCP)
+    }
+
+
+def run(seconds: int, warmup: int) -> Section:
+    """Server CPU per request with recording on and off, and the cost as a share."""
+    loads = _measure(seconds, warmup)
+    section = Section(
+        "Recording (usage, activity, metrics) on and off, same run",
+        ["server / path", "requests/s", "p50 ms", "p99 ms", "server CPU µs/req"],
+    )
+    for (name, path), load in loads.items():
+        section.rows.append([f"{name}: {path}", *http_load.row(load)[1:]])
+    for path in (http_load.ME, http_load.MCP):
+        on, off = loads[("on", path)], loads[("off", path)]
+        cost = on.cpu_us / off.cpu_us - 1
+        goal = f"recording adds ≤ {COST_TARGET:.0%} server CPU to {path}"
+        measured = f"{cost:+.1%} ({on.cpu_us - off.cpu_us:+.0f} µs/request)"
+        section.targets.append(Target(goal, measured, cost <= COST_TARGET))
+    ratio = statistics.mean(
+        loads[("on", p)].rps / loads[("off", p)].rps for p in (http_load.ME, http_load.MCP)
+    )
+    section.notes.append(f"requests/s on/off, mean over both paths: {ratio:.1%}")
+    return section

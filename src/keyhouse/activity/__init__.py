@@ -1,0 +1,1 @@
+"""Assistant activity: every MCP tool call through a connection (never its arguments)."""

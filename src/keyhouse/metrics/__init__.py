@@ -1,0 +1,1 @@
+"""Prometheus metrics: the instruments the service counts with, and `/metrics`."""

@@ -1,0 +1,1 @@
+"""Requests per key and per day, by outcome: counted in memory, written in batches."""
