@@ -16,12 +16,14 @@ import big_tables
 import databases
 import floor
 import http_load
+import mcp_peers
 import peers
 import verification
 import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http", "peers", "workers", "big-tables", "floor")
+BENCHMARKS = ("verification", "http", "peers", "mcp-peers", "workers", "big-tables", "floor")
+ON_POSTGRES = ("workers", "big-tables", "floor")
 
 
 def _arguments() -> argparse.Namespace:
@@ -91,7 +93,9 @@ def main() -> None:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
     if "peers" in chosen:
         sections.append(peers.run(arguments.seconds, arguments.warmup))
-    sections += [_on_postgres(name, arguments) for name in BENCHMARKS[3:] if name in chosen]
+    if "mcp-peers" in chosen:
+        sections.append(mcp_peers.run(arguments.seconds, arguments.warmup))
+    sections += [_on_postgres(name, arguments) for name in ON_POSTGRES if name in chosen]
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")
 
