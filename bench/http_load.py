@@ -65,6 +65,16 @@ class Server:
     pid: int
 
 
+@dataclass(frozen=True)
+class Run:
+    """One path of one server to load, under its label in the figures."""
+
+    label: str
+    server: Server
+    path: str
+    headers: list[str]
+
+
 def ensure_wrk() -> str:
     """The wrk binary, installed from Debian's archive if it is missing."""
     found = shutil.which("wrk")
@@ -118,12 +128,18 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def _server_command(
-    port: int, workers: int, factory: str | None, *, access_log: bool = False
+    port: int,
+    workers: int,
+    factory: str | None,
+    *,
+    access_log: bool = False,
+    python: str = sys.executable,
 ) -> list[str]:
     """`keyhouse serve`, or uvicorn on a bench-only app factory from this directory.
 
     A factory gets the uvicorn options `keyhouse serve` passes, or with `access_log` uvicorn's
-    own access log line per request (what a bare FastAPI service logs).
+    own access log line per request (what a bare FastAPI service logs). `python` is the
+    interpreter that runs uvicorn: a peer with its own virtualenv names that one's.
     """
     if factory is None:
         keyhouse = str(Path(sys.executable).with_name("keyhouse"))
@@ -133,7 +149,7 @@ def _server_command(
     )
     options = ["--factory", *logging]
     return [
-        *[sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), factory],
+        *[python, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), factory],
         *[*options, "--port", str(port), "--workers", str(workers)],
     ]
 
@@ -151,11 +167,12 @@ def serving(
     workers: int = 1,
     factory: str | None = None,
     access_log: bool = False,
+    python: str = sys.executable,
 ) -> Iterator[Server]:
-    """`keyhouse serve` (or uvicorn on `factory`) on a free loopback port."""
+    """`keyhouse serve` (or uvicorn on `factory`, run by `python`) on a free loopback port."""
     port = _free_port()
     env = {**env, "KEYHOUSE_BASE_URL": f"http://127.0.0.1:{port}"}  # OAuth redirects name it
-    command = _server_command(port, workers, factory, access_log=access_log)
+    command = _server_command(port, workers, factory, access_log=access_log, python=python)
     with log.open("wb") as stderr:
         server = subprocess.Popen(
             [*server_pinning(workers), *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
@@ -295,19 +312,24 @@ def load(
 def load_servers(
     servers: dict[str, Server], paths: dict[str, list[str]], seconds: int, warmup: int
 ) -> dict[str, Load]:
-    """Warm every path of every server up, then ROUNDS short runs of each, alternating, so
-    that all meet the same machine load. Each one's totals, keyed "<server name> <path>"."""
+    """Every path of every server, alternating: each one's totals, keyed "<server> <path>"."""
+    runs = [
+        Run(f"{name} {path}".strip(), server, path, headers)
+        for name, server in servers.items()
+        for path, headers in paths.items()
+    ]
+    return load_runs(runs, seconds, warmup)
+
+
+def load_runs(runs: list[Run], seconds: int, warmup: int) -> dict[str, Load]:
+    """Warm every run up, then ROUNDS short runs of each, alternating, so that all meet the
+    same machine load. Each one's totals, keyed by its label."""
     wrk = ensure_wrk()
-    for server in servers.values():
-        for path, headers in paths.items():
-            _wrk(wrk, server.url + path, headers, warmup)
+    for run in runs:
+        _wrk(wrk, run.server.url + run.path, run.headers, warmup)
     per_round = max(1, round(seconds / ROUNDS))
     rounds = [
-        {
-            f"{name} {path}".strip(): _measure(wrk, server, path, headers, per_round)
-            for name, server in servers.items()
-            for path, headers in paths.items()
-        }
+        {run.label: _measure(wrk, run.server, run.path, run.headers, per_round) for run in runs}
         for _ in range(ROUNDS)
     ]
     return {label: _combined(label, rounds) for label in rounds[0]}

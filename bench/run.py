@@ -16,13 +16,23 @@ import big_tables
 import databases
 import floor
 import http_load
+import mcp_peers
 import peers
 import verification
 import visibility
 import workers
 from report import Section, render
 
-BENCHMARKS = ("verification", "http", "peers", "visibility", "workers", "big-tables", "floor")
+BENCHMARKS = (
+    "verification",
+    "http",
+    "peers",
+    "mcp-peers",
+    "visibility",
+    "workers",
+    "big-tables",
+    "floor",
+)
 POSTGRES_ONLY = ("workers", "big-tables", "floor")
 
 
@@ -93,6 +103,8 @@ def main() -> None:
         sections.append(http_load.run(arguments.seconds, arguments.warmup))
     if "peers" in chosen:
         sections.append(peers.run(arguments.seconds, arguments.warmup))
+    if "mcp-peers" in chosen:
+        sections.append(mcp_peers.run(arguments.seconds, arguments.warmup))
     if "visibility" in chosen:
         sections.append(visibility.run(arguments.seconds, arguments.warmup))
     sections += [_on_postgres(name, arguments) for name in POSTGRES_ONLY if name in chosen]

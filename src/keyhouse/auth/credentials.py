@@ -9,7 +9,7 @@ from keyhouse.api_keys.models import AccessLevel, KeyKind
 from keyhouse.api_keys.repository import load_credential
 from keyhouse.auth.credential_cache import CachedCredential
 from keyhouse.auth.principal import CredentialKind, Principal
-from keyhouse.connections.service import effective_access, in_force
+from keyhouse.connections.service import effective_access
 from keyhouse.kit.tokens import TokenKind
 from keyhouse.oauth import repository as oauth
 from keyhouse.users.models import Role

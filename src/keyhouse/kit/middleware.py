@@ -218,7 +218,8 @@ class AccessLog:
             await self.app(scope, receive, recorded_send)
         finally:
             seconds = time.perf_counter() - started
-            access_lines.write(scope["method"], scope["path"], status["code"], round(seconds * 1000, 2))
+            elapsed_ms = round(seconds * 1000, 2)
+            access_lines.write(scope["method"], scope["path"], status["code"], elapsed_ms)
             self.metrics.request(scope, status["code"], seconds)
             self._count_use(scope, status["code"])
 
