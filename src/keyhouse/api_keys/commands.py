@@ -60,6 +60,9 @@ def create(
     rate_limit: Annotated[
         str | None, typer.Option("--rate-limit", help="e.g. 1200/minute (default: service's)")
     ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="What the key is for (optional).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key; its secret is printed once and never again."""
@@ -76,6 +79,7 @@ def create(
             access_level=access,
             expires_at=datetime.now(UTC) + lifetime if lifetime else None,
             rate_limit=rate_limit,
+            description=description,
         )
 
     key, secret = run(work)
