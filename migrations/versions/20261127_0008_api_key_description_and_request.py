@@ -19,9 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("description", sa.String(length=500), nullable=True))
         batch.add_column(sa.Column("request_id", sa.String(length=64), nullable=True))
-        batch.create_unique_constraint(
-            "uq_api_keys_account_id", ["account_id", "request_id"]
-        )
+        batch.create_unique_constraint("uq_api_keys_account_id", ["account_id", "request_id"])
 
 
 def downgrade() -> None:
