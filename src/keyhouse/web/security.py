@@ -201,7 +201,8 @@ async def revoke_api_key(db: DbSession, who: AdminUser, key_id: uuid.UUID) -> Re
     """Revoke: refused everywhere before this response is sent."""
     key = await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
     await api_keys.revoke(db, who.actor, account_id=who.account_id, key_id=key.id)
-    return redirect(f"/settings/security?show=all&revoked={key.id}#api-keys")
+    # No fragment: scrolling to one would move focus away from the result notice.
+    return redirect(f"/settings/security?show=all&revoked={key.id}")
 
 
 @router.get("/settings/security/api-keys/{key_id}/roll")
@@ -268,4 +269,4 @@ async def disconnect(db: DbSession, who: AdminUser, connection_id: uuid.UUID) ->
     await connections.disconnect(
         db, who.actor, account_id=who.account_id, connection_id=connection_id
     )
-    return redirect(f"/settings/security?show=all&disconnected={connection_id}#connections")
+    return redirect(f"/settings/security?show=all&disconnected={connection_id}")
