@@ -3,6 +3,7 @@
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     # also the longest a revocation waits for an instance that stopped answering.
     revocation_lease_seconds: float = 2.0
     log_level: str = "info"
+    # "auto": one short human line per event on a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "json", "human"] = "auto"
     access_token_seconds: int = 3600
     refresh_token_days: int = 30
     authorization_code_seconds: int = 120

@@ -39,6 +39,12 @@ async def find(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUI
     return (await session.scalars(query)).one_or_none()
 
 
+async def delete(session: AsyncSession, key: ApiKey) -> None:
+    """Delete a key's row (its revocation was announced first)."""
+    await session.delete(key)
+    await session.flush()
+
+
 async def find_by_request(
     session: AsyncSession, *, account_id: uuid.UUID, request_id: str
 ) -> ApiKey | None:

@@ -246,6 +246,12 @@ async def mark_revoked(session: AsyncSession, key: ApiKey) -> None:
     await revocation.announce(session, {key.id})
 
 
+async def discard(session: AsyncSession, actor: Actor, *, key: ApiKey) -> None:
+    """Revoke `key` and remove it from the lists: for a throwaway key, like the demo's own."""
+    await revoke_key(session, actor, key=key)
+    await repository.delete(session, key)
+
+
 async def account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID:
     """The account a key belongs to, for the operator's `key revoke KEY_ID`."""
     account_id = await repository.find_account_of_key(session, key_id=key_id)
