@@ -3,6 +3,8 @@
 Screenshots of every page land in var/screenshots/ (desktop and phone widths).
 """
 
+import re
+
 import httpx
 import pytest
 from mcp.shared.auth import AuthorizationCodeResult
@@ -146,6 +148,8 @@ async def test_a_member_sees_no_key_buttons_and_403_on_admin_pages(
         response = await page.goto(path)
         assert response is not None and response.status == 403, path
         await expect(page.get_by_role("heading")).to_have_text("You don't have access to this page")
+        await expect(page.get_by_test_id("admins")).to_be_visible()
+        await expect(page.get_by_role("link", name=tenant.admin.email)).to_be_visible()
     await shot(page, "member-forbidden")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{server}/login")
@@ -197,7 +201,8 @@ class BrowserUser:
         await self.page.route(f"{REDIRECT_URI.rsplit('/', 1)[0]}/**", catch)
         await self.page.goto(authorization_url)
         await sign_in(self.page, self.email, PASSWORD_OF[self.email])
-        await expect(self.page.get_by_role("heading")).to_have_text("Connect Browser Assistant")
+        heading = self.page.get_by_role("heading", level=1)
+        await expect(heading).to_contain_text("Connect Browser Assistant to ")
         offered = self.page.locator('input[name="access"][value="full_access"]')
         await expect(offered).to_have_count(1 if self.access == "full_access" else 0)
         # The least access is preselected, for an admin too.
@@ -267,7 +272,7 @@ async def test_a_members_consent_page_offers_read_only_only(
     assert "run_distribution" not in names and "who_am_i" in names
     await page.goto("/settings/security#connections")
     await expect(page.locator("tr", has_text="Browser Assistant")).to_contain_text("Read-only")
-    await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
+    await expect(page.get_by_role("link", name=re.compile("^Disconnect"))).to_have_count(0)
     await expect(page.get_by_text("Only account admins can disconnect")).to_be_visible()
     await shot(page, "member-connections")
     await context.close()

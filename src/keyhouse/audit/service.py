@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +55,13 @@ class EventPage:
 
     events: Sequence[AuditEvent]
     next_cursor: str | None
+
+
+async def last_sign_ins(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> dict[uuid.UUID, datetime]:
+    """When each user of the account last signed in (users who never did are absent)."""
+    return await repository.last_sign_ins(session, account_id=account_id)
 
 
 async def list_events(
