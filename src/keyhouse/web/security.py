@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from keyhouse.api_keys import service as api_keys
-from keyhouse.api_keys.models import DEFAULT_LIFETIME_DAYS, AccessLevel
+from keyhouse.api_keys.models import DEFAULT_LIFETIME_DAYS, AccessLevel, ApiKey
 from keyhouse.auth.dependencies import AdminUser, SignedInUser
 from keyhouse.auth.principal import Principal
 from keyhouse.config import Settings
 from keyhouse.connections import service as connections
 from keyhouse.db import DbSession
-from keyhouse.errors import InvalidInput
+from keyhouse.errors import InvalidInput, NotFound
 from keyhouse.users import service as users
 from keyhouse.web import shown_once
 from keyhouse.web.templates import redirect, render
@@ -82,10 +82,18 @@ async def _keys(
         "replaced": {key.rolled_from_id for key in keys if key.rolled_from_id},
         "expiring": await api_keys.count_expiring_soon(db, account_id=who.account_id),
         "creators": {member.id: member.email for member in members},
-        "revoked": await api_keys.get_api_key(db, account_id=who.account_id, key_id=revoked)
-        if revoked
-        else None,
+        "revoked": await _revoked(db, who, revoked),
     }
+
+
+async def _revoked(db: DbSession, who: Principal, key_id: uuid.UUID | None) -> ApiKey | None:
+    """The key just revoked, for the notice; a stale or foreign id shows no notice."""
+    if key_id is None:
+        return None
+    try:
+        return await api_keys.get_api_key(db, account_id=who.account_id, key_id=key_id)
+    except NotFound:
+        return None
 
 
 async def _connections(
