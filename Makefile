@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # The scale-out tests run Debian's nginx in front of several instances.
 NGINX := /usr/sbin/nginx
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test lint lock test-sqlite test-postgresql fuzz bench soak clean
 
@@ -24,7 +26,7 @@ $(NGINX):
 	apt-get update -q && apt-get install -y -q nginx
 
 run: $(STAMP)
-	$(VENV)/bin/keyhouse serve --demo
+	$(VENV)/bin/keyhouse serve --demo --port $(PORT)
 
 test: lint test-sqlite test-postgresql
 

@@ -62,7 +62,7 @@ UNREACHABLE_POSTGRES = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The Keyhouse ASGI app for `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     app = FastAPI(
         title="Keyhouse API",
         version="1",

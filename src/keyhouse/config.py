@@ -3,6 +3,7 @@
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
     # networks, or * behind a proxy that alone can reach the instances).
     forwarded_allow_ips: str = "127.0.0.1"
+    # "auto": one short human line per event on a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "json", "human"] = "auto"
     access_token_seconds: int = 3600
     refresh_token_days: int = 30
     authorization_code_seconds: int = 120

@@ -91,10 +91,12 @@ async def test_the_create_form_defaults_to_90_days_and_warns_about_never(
     assert '<option value="90" selected>' in form.text
     assert "the key works until someone revokes it" in form.text
     data = {"name": "Default expiry", "access_level": "read_only", "csrf_token": csrf_of(form.text)}
-    created = await client.post("/settings/security/api-keys", data=data)
+    created = await client.post("/settings/security/api-keys", data=data, follow_redirects=True)
     assert created.status_code == 200 and "never expires" not in created.text
     never = await client.post(
-        "/settings/security/api-keys", data={**data, "name": "Forever", "expires_in_days": "never"}
+        "/settings/security/api-keys",
+        data={**data, "name": "Forever", "expires_in_days": "never"},
+        follow_redirects=True,
     )
     assert "This key never expires" in never.text
 

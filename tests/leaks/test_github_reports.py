@@ -94,7 +94,7 @@ async def test_a_reported_key_and_connection_tokens_are_revoked_before_the_answe
     listed = (await client.get("/api/v1/api-keys")).json()
     mine = next(item for item in listed if item["id"] == str(key.id))
     assert mine["revoked_reason"] == f"found public at {LEAK_URL}"
-    page = (await client.get("/settings/security")).text
+    page = (await client.get("/settings/security", params={"show": "all"})).text
     assert f'Revoked</span><span class="muted reason">: found public at {LEAK_URL}' in page
 
 

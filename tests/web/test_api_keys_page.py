@@ -14,18 +14,28 @@ from tests.factories import make_tenant, make_user
 from tests.storage import database_contains
 from tests.web.browsing import csrf_of, new_client, sign_in
 
-SECRET_RE = re.compile(r'id="new-key"[^>]*value="(kh_key_[^"]+)"')
+SECRET_RE = re.compile(r'<code id="new-key"[^>]*>(kh_key_[^<]+)</code>')
 PASSWORD = "correct horse battery"
 
 
 async def _create(
     client: httpx.AsyncClient, name: str, access: str = "read_only", expires: str = "never"
 ) -> httpx.Response:
+    """Fill in and send the create form; the page it ends on (the secret, or the form again)."""
     form = await client.get("/settings/security/api-keys/new")
     data = {"name": name, "access_level": access, "expires_in_days": expires}
     return await client.post(
-        "/settings/security/api-keys", data={**data, "csrf_token": csrf_of(form.text)}
+        "/settings/security/api-keys",
+        data={**data, "csrf_token": csrf_of(form.text), "request_id": request_id_of(form.text)},
+        follow_redirects=True,
     )
+
+
+def request_id_of(html: str) -> str:
+    """The create form's one-time id."""
+    match = re.search(r'name="request_id" value="([^"]+)"', html)
+    assert match is not None, html
+    return match.group(1)
 
 
 def _secret_of(page: httpx.Response) -> str:
@@ -97,7 +107,7 @@ async def test_revoking_asks_first_then_the_key_stops_working_and_stays_listed(
         after.text,
         re.S,
     )
-    assert row is not None and "Revoked" in row.group(0) and "Revoke</a>" not in row.group(0)
+    assert row is not None and "Revoked" in row.group(0) and "/revoke" not in row.group(0)
 
 
 async def test_revoking_without_the_csrf_token_is_refused(
@@ -183,7 +193,9 @@ async def test_a_key_rolled_from_the_page_shows_the_new_secret_once_and_the_old_
     )
     assert bad.status_code == 422 and "Choose when the old key stops working" in bad.text
     rolled = await client.post(
-        roll_link.group(1), data={"expire_old_in": "3600", "csrf_token": csrf_of(confirm.text)}
+        roll_link.group(1),
+        data={"expire_old_in": "3600", "csrf_token": csrf_of(confirm.text)},
+        follow_redirects=True,
     )
     assert rolled.status_code == 200 and rolled.headers["cache-control"] == "no-store"
     assert "Copy the key immediately — it will not be shown again" in rolled.text

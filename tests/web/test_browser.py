@@ -3,24 +3,14 @@
 Screenshots of every page land in var/screenshots/ (desktop and phone widths).
 """
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+import re
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from mcp.shared.auth import AuthorizationCodeResult
 from mcp.shared.exceptions import MCPError
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Route,
-    async_playwright,
-    expect,
-)
+from playwright.async_api import Browser, Page, Route, expect
 
 from keyhouse.api_keys import service as api_keys
 from keyhouse.api_keys.models import AccessLevel
@@ -33,112 +23,43 @@ from tests.factories import make_key, make_tenant, make_user
 from tests.mcp_clients import mcp_client
 from tests.mcp_rpc import call_tool
 from tests.oauth_flow import connect
-from tests.servers import running_server
+from tests.web.chromium import DESKTOP, PASSWORD, PHONE, new_context, shot, sign_in, watch_console
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `keyhouse serve` on the test database; its log is checked for secrets."""
-    log = tmp_path_factory.mktemp("browser") / "server.log"
-    with running_server(settings, log) as url:
-        yield url
-    assert "kh_key_" not in log.read_text()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's Chromium, driven by Playwright; missing Chromium fails the run."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(
-            "Chromium is not installed; the page tests need a real browser. "
-            "Install it with: apt-get install -y chromium",
-            pytrace=False,
-        )
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-async def _context(browser: Browser, server: str, viewport: dict[str, int]) -> BrowserContext:
-    context = await browser.new_context(viewport=viewport, base_url=server)  # type: ignore[arg-type]
-    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    return context
-
-
-def _watch_console(page: Page) -> list[str]:
-    """Script errors and CSP violations (a 4xx answer to a form is expected, not a problem)."""
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-async def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-async def _sign_in(page: Page, email: str, password: str) -> None:
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def test_an_admin_creates_copies_uses_and_revokes_a_key(
     browser: Browser, server: str, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    context = await _context(browser, server, DESKTOP)
+    context = await new_context(browser, server, DESKTOP)
     page = await context.new_page()
-    problems = _watch_console(page)
+    problems = watch_console(page)
 
     await page.goto("/settings/security")
     await expect(page).to_have_url(f"{server}/login?next=%2Fsettings%2Fsecurity")
-    await _shot(page, "login")
-    await _sign_in(page, tenant.admin.email, "not the password")
+    await shot(page, "login")
+    await sign_in(page, tenant.admin.email, "not the password")
     await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
-    await _shot(page, "login-wrong-password")
-    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await shot(page, "login-wrong-password")
+    await sign_in(page, tenant.admin.email, PASSWORD)
     await expect(page).to_have_url(f"{server}/settings/security")
 
     await page.get_by_role("link", name="Create API Key").click()
     await page.get_by_label("Name").fill("Data Sync Script")
     await page.get_by_text("can read and write data (create, update records)").click()
     await page.get_by_label("Expires").select_option("90")
-    await _shot(page, "api-key-new")
+    await shot(page, "api-key-new")
     await page.get_by_role("button", name="Generate Key").click()
     await expect(page.get_by_role("alert")).to_contain_text(
         "Copy the key immediately — it will not be shown again"
     )
-    shown = await page.get_by_label("Your new API key").input_value()
+    shown = await page.locator("#new-key").inner_text()
     await page.get_by_role("button", name="Copy").click()
     await expect(page.get_by_role("button", name="Copied")).to_be_visible()
     copied = await page.evaluate("navigator.clipboard.readText()")
     assert copied == shown and copied.startswith("kh_key_")
-    await _shot(page, "api-key-created")
+    await shot(page, "api-key-created")
 
     auth = {"Authorization": f"Bearer {copied}"}
     async with httpx.AsyncClient(base_url=server) as api:
@@ -150,29 +71,29 @@ async def test_an_admin_creates_copies_uses_and_revokes_a_key(
         await expect(row).to_contain_text(copied[:12] + "…")
         await expect(row).to_contain_text("Full access")
         await expect(row).to_contain_text(tenant.admin.email)
-        await _shot(page, "security")
+        await shot(page, "security")
         await row.get_by_role("link", name="Revoke").click()
-        confirm = page.get_by_role("alertdialog")
+        confirm = page.get_by_role("region", name="Revoke")
         await expect(confirm.get_by_role("heading")).to_have_text("Revoke “Data Sync Script”?")
         await expect(confirm).to_contain_text("stops working immediately")
-        await _shot(page, "api-key-revoke-confirm")
+        await shot(page, "api-key-revoke-confirm")
         await page.get_by_role("button", name="Revoke key").click()
         await expect(page.get_by_role("status")).to_contain_text("Revoked “Data Sync Script”")
         await expect(row).to_contain_text("Revoked")
         await expect(row.get_by_role("link", name="Revoke")).to_have_count(0)
-        await _shot(page, "security-revoked")
+        await shot(page, "security-revoked")
 
         refused = await api.get("/api/v1/me", headers=auth)
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
 
     await page.goto("/")
     await expect(page.get_by_label("MCP server URL")).to_have_value(f"{server}/mcp")
-    await _shot(page, "workspace")
+    await shot(page, "workspace")
     await page.goto("/settings/members")
-    await _shot(page, "members")
+    await shot(page, "members")
     await page.goto("/settings/audit-log")
     await expect(page.locator("table")).to_contain_text("Revoked API key “Data Sync Script”")
-    await _shot(page, "audit-log")
+    await shot(page, "audit-log")
     assert problems == []
     await context.close()
 
@@ -182,25 +103,25 @@ async def test_an_admin_rolls_a_key_and_uses_the_new_secret(
 ) -> None:
     tenant = await make_tenant(database, settings)
     key, old_secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
-    context = await _context(browser, server, DESKTOP)
+    context = await new_context(browser, server, DESKTOP)
     page = await context.new_page()
-    problems = _watch_console(page)
+    problems = watch_console(page)
     await page.goto("/settings/security")
-    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await sign_in(page, tenant.admin.email, PASSWORD)
     row = page.locator(f'tr[data-key-id="{key.id}"]')
     await row.get_by_role("link", name="Roll").click()
-    confirm = page.get_by_role("alertdialog")
+    confirm = page.get_by_role("region", name="Roll")
     await expect(confirm.get_by_role("heading")).to_have_text(f"Roll “{key.name}”?")
     await page.get_by_label("In 24 hours").check()
-    await _shot(page, "api-key-roll-confirm")
+    await shot(page, "api-key-roll-confirm")
     await page.get_by_role("button", name="Roll key").click()
     await expect(page.get_by_role("alert")).to_contain_text(
         "Copy the key immediately — it will not be shown again"
     )
     await expect(page.get_by_test_id("old-key")).to_contain_text(old_secret[:12])
-    new_secret = await page.get_by_label("Your new API key").input_value()
+    new_secret = await page.locator("#new-key").inner_text()
     assert new_secret.startswith("kh_key_") and new_secret != old_secret
-    await _shot(page, "api-key-rolled")
+    await shot(page, "api-key-rolled")
     async with httpx.AsyncClient(base_url=server) as api:
         for secret in (new_secret, old_secret):  # the old key works through its grace period
             me = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
@@ -208,7 +129,7 @@ async def test_an_admin_rolls_a_key_and_uses_the_new_secret(
     await page.get_by_role("link", name="Done").click()
     await expect(row).to_contain_text("expires in 23 h")
     await expect(row.get_by_role("link", name="Roll")).to_have_count(0)
-    await _shot(page, "security-rolled")
+    await shot(page, "security-rolled")
     assert problems == []
     await context.close()
 
@@ -218,21 +139,23 @@ async def test_a_member_sees_no_key_buttons_and_403_on_admin_pages(
 ) -> None:
     tenant = await make_tenant(database, settings)
     member, password = await make_user(database, tenant.account, Role.MEMBER)
-    context = await _context(browser, server, DESKTOP)
+    context = await new_context(browser, server, DESKTOP)
     page = await context.new_page()
     await page.goto("/login")
-    await _sign_in(page, member.email, password)
+    await sign_in(page, member.email, password)
     await page.goto("/settings/security")
     await expect(page.get_by_text("Only account admins can see, create and revoke")).to_be_visible()
     await expect(page.get_by_role("link", name="Create API Key")).to_have_count(0)
     await expect(page.get_by_role("link", name="Revoke")).to_have_count(0)
     await expect(page.get_by_role("link", name="Members")).to_have_count(0)
-    await _shot(page, "member-security")
+    await shot(page, "member-security")
     for path in ("/settings/members", "/settings/audit-log", "/settings/security/api-keys/new"):
         response = await page.goto(path)
         assert response is not None and response.status == 403, path
         await expect(page.get_by_role("heading")).to_have_text("You don't have access to this page")
-    await _shot(page, "member-forbidden")
+        await expect(page.get_by_test_id("admins")).to_be_visible()
+        await expect(page.get_by_role("link", name=tenant.admin.email)).to_be_visible()
+    await shot(page, "member-forbidden")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{server}/login")
     await context.close()
@@ -242,15 +165,15 @@ async def test_the_pages_fit_a_phone(
     browser: Browser, server: str, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
-    context = await _context(browser, server, PHONE)
+    context = await new_context(browser, server, PHONE)
     page = await context.new_page()
     await page.goto("/login")
-    await _shot(page, "phone-login")
-    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await shot(page, "phone-login")
+    await sign_in(page, tenant.admin.email, PASSWORD)
     await page.goto("/settings/security/api-keys/new")
     await page.get_by_label("Name").fill("Phone key")
     await page.get_by_role("button", name="Generate Key").click()
-    await _shot(page, "phone-api-key-created")
+    await shot(page, "phone-api-key-created")
     for path, name in (
         ("/", "phone-workspace"),
         ("/settings/security", "phone-security"),
@@ -262,7 +185,7 @@ async def test_the_pages_fit_a_phone(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
-        await _shot(page, name)
+        await shot(page, name)
     await context.close()
 
 
@@ -282,11 +205,15 @@ class BrowserUser:
 
         await self.page.route(f"{REDIRECT_URI.rsplit('/', 1)[0]}/**", catch)
         await self.page.goto(authorization_url)
-        await _sign_in(self.page, self.email, PASSWORD_OF[self.email])
-        await expect(self.page.get_by_role("heading")).to_have_text("Connect Browser Assistant")
+        await sign_in(self.page, self.email, PASSWORD_OF[self.email])
+        heading = self.page.get_by_role("heading", level=1)
+        await expect(heading).to_contain_text("Connect Browser Assistant to ")
         offered = self.page.locator('input[name="access"][value="full_access"]')
         await expect(offered).to_have_count(1 if self.access == "full_access" else 0)
-        await _shot(self.page, self.shot_name)
+        # The least access is preselected, for an admin too.
+        await expect(self.page.get_by_role("radio", name="Read-only")).to_be_checked()
+        await expect(self.page.get_by_test_id("client-unverified")).to_be_visible()
+        await shot(self.page, self.shot_name)
         await self.page.locator(f'input[name="access"][value="{self.access}"]').check()
         await self.page.get_by_role("button", name="Allow").click()
         await self.page.wait_for_url(f"{REDIRECT_URI}*")
@@ -309,7 +236,7 @@ async def test_an_admin_disconnects_an_assistant_and_its_next_call_fails(
     tenant = await make_tenant(database, settings)
     admin, password = await make_user(database, tenant.account, Role.ADMIN)
     PASSWORD_OF[admin.email] = password
-    context = await _context(browser, server, DESKTOP)
+    context = await new_context(browser, server, DESKTOP)
     page = await context.new_page()
     user = BrowserUser(page, admin.email, "full_access", "consent-admin")
     storage = MemoryStorage()
@@ -323,10 +250,11 @@ async def test_an_admin_disconnects_an_assistant_and_its_next_call_fails(
         row = page.locator("tr", has_text="Browser Assistant")
         await expect(row).to_contain_text(admin.email)
         await expect(row).to_contain_text("Full access")
-        await _shot(page, "connections")
+        await shot(page, "connections")
         await row.get_by_role("link", name="Disconnect").click()
-        await expect(page.get_by_role("alertdialog")).to_contain_text("stops working immediately")
-        await _shot(page, "connection-disconnect-confirm")
+        confirm = page.get_by_role("region", name="Disconnect")
+        await expect(confirm).to_contain_text("stops working immediately")
+        await shot(page, "connection-disconnect-confirm")
         await page.get_by_role("button", name="Disconnect").click()
         await expect(page.get_by_role("status")).to_contain_text("Disconnected Browser Assistant")
         with pytest.raises(MCPError):
@@ -341,7 +269,7 @@ async def test_a_members_consent_page_offers_read_only_only(
     tenant = await make_tenant(database, settings)
     member, password = await make_user(database, tenant.account, Role.MEMBER)
     PASSWORD_OF[member.email] = password
-    context = await _context(browser, server, DESKTOP)
+    context = await new_context(browser, server, DESKTOP)
     page = await context.new_page()
     user = BrowserUser(page, member.email, "read_only", "consent-member")
     async with assistant(server, user, [], client_name="Browser Assistant") as mcp:
@@ -349,9 +277,9 @@ async def test_a_members_consent_page_offers_read_only_only(
     assert "run_distribution" not in names and "who_am_i" in names
     await page.goto("/settings/security#connections")
     await expect(page.locator("tr", has_text="Browser Assistant")).to_contain_text("Read-only")
-    await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
+    await expect(page.get_by_role("link", name=re.compile("^Disconnect"))).to_have_count(0)
     await expect(page.get_by_text("Only account admins can disconnect")).to_be_visible()
-    await _shot(page, "member-connections")
+    await shot(page, "member-connections")
     await context.close()
 
 
@@ -393,13 +321,13 @@ async def test_the_key_and_connection_pages_show_usage_and_tool_calls(
     await app.state.usage.flush()
     width = "phone" if viewport is PHONE else "desktop"
 
-    context = await _context(browser, server, viewport)
+    context = await new_context(browser, server, viewport)
     page = await context.new_page()
-    problems = _watch_console(page)
+    problems = watch_console(page)
     await page.goto("/login")
-    await _sign_in(page, tenant.admin.email, PASSWORD)
+    await sign_in(page, tenant.admin.email, PASSWORD)
     await page.goto("/settings/security")
-    await page.get_by_role("link", name="Nightly sync").click()
+    await page.get_by_role("link", name="Nightly sync", exact=True).click()
     await expect(page.get_by_role("heading", name="Nightly sync")).to_be_visible()
     chart = page.get_by_role("img", name="Requests per day (UTC)")
     await expect(chart).to_be_visible()
@@ -408,25 +336,25 @@ async def test_the_key_and_connection_pages_show_usage_and_tool_calls(
     await expect(page.get_by_test_id("last-used")).to_contain_text("127.0.0.1")
     await expect(page.get_by_test_id("last-used")).to_contain_text("nightly-sync/2.1")
     await _no_sideways_scroll(page, "the key page")
-    await _shot(page, f"{width}-api-key-detail")
+    await shot(page, f"{width}-api-key-detail")
     await page.goto("/settings/security#connections")
-    await page.get_by_role("link", name="Test Assistant").click()
+    await page.get_by_role("link", name="Test Assistant", exact=True).click()
     calls = page.get_by_test_id("tool-calls")
     await expect(calls.locator("tbody tr")).to_have_count(2)
     await expect(calls.locator("tbody tr").first).to_contain_text("list_reps")
     await _no_sideways_scroll(page, "the connection page")
-    await _shot(page, f"{width}-connection-detail")
+    await shot(page, f"{width}-connection-detail")
     assert not problems
     await context.close()
 
-    context = await _context(browser, server, viewport)
+    context = await new_context(browser, server, viewport)
     page = await context.new_page()
     await page.goto("/login")
-    await _sign_in(page, member.email, password)
+    await sign_in(page, member.email, password)
     await page.goto("/settings/security#connections")
-    await page.get_by_role("link", name="Test Assistant").click()
+    await page.get_by_role("link", name="Test Assistant", exact=True).click()
     await expect(page.get_by_test_id("tool-calls").locator("tbody tr")).to_have_count(2)
-    await expect(page.get_by_role("link", name="Disconnect")).to_have_count(0)
+    await expect(page.get_by_role("link", name=re.compile("^Disconnect"))).to_have_count(0)
     refused = await page.goto(f"/settings/security/api-keys/{key.id}")
     assert refused is not None and refused.status == 403
     await context.close()

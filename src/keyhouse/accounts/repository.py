@@ -25,3 +25,8 @@ async def slug_taken(session: AsyncSession, *, slug: str) -> bool:
 def add(session: AsyncSession, account: Account) -> None:
     """Queue a new account for insert."""
     session.add(account)
+
+
+async def first_names(session: AsyncSession, *, limit: int) -> list[str]:
+    """The names of at most `limit` accounts, in no particular order."""
+    return list((await session.scalars(select(Account.name).limit(limit))).all())

@@ -49,3 +49,9 @@ async def resolve(session: AsyncSession, *, id_or_slug: str) -> Account:
     if account is None:
         raise NotFound("account")
     return account
+
+
+async def only_account_name(session: AsyncSession) -> str | None:
+    """The account's name when this server has exactly one, else None."""
+    names = await repository.first_names(session, limit=2)
+    return names[0] if len(names) == 1 else None

@@ -58,6 +58,7 @@ async def create_api_key(
         access_level=body.access_level,
         expires_at=body.expiry(datetime.now(UTC)),
         rate_limit=body.rate_limit,
+        description=body.description,
     )
     response.headers["Cache-Control"] = "no-store"
     return CreatedApiKey.model_validate(

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyhouse.kit.orm import Base, IdMixin, enum_column, utcnow
@@ -33,6 +33,7 @@ class ApiKey(IdMixin, Base):
     """A key of an account; `secret_hash` is HMAC-SHA-256 of the secret, never the secret."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("account_id", "request_id"),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -54,6 +55,10 @@ class ApiKey(IdMixin, Base):
     rolled_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
     # Why it was revoked when an admin did not do it by hand, e.g. "found public at <url>".
     revoked_reason: Mapped[str | None] = mapped_column(String(2100))
+    # What the key is for, in the admin's words; optional.
+    description: Mapped[str | None] = mapped_column(String(500))
+    # The create form's one-time id: a reload or a second click finds this key, not a new one.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     def is_usable(self, now: datetime) -> bool:
         """Neither revoked nor expired at `now`."""

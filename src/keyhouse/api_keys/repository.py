@@ -4,12 +4,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from keyhouse.accounts.models import Account
 from keyhouse.api_keys.models import ApiKey, KeyKind
+from keyhouse.usage.models import KeyUsageDay
 
 
 async def load_credential(
@@ -39,19 +41,50 @@ async def find(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUI
     return (await session.scalars(query)).one_or_none()
 
 
+async def delete(session: AsyncSession, key: ApiKey) -> None:
+    """Delete a key's row and its usage counts (its revocation was announced first)."""
+    await session.execute(sqlalchemy.delete(KeyUsageDay).where(KeyUsageDay.api_key_id == key.id))
+    await session.delete(key)
+    await session.flush()
+
+
+async def find_by_request(
+    session: AsyncSession, *, account_id: uuid.UUID, request_id: str
+) -> ApiKey | None:
+    """The key of the account that the create form with this one-time id made."""
+    query = select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.request_id == request_id)
+    return (await session.scalars(query)).one_or_none()
+
+
 async def find_account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID | None:
     """The account a key belongs to (for operators who know only the key id)."""
     query = select(ApiKey.account_id).where(ApiKey.id == key_id, ApiKey.kind == KeyKind.API_KEY)
     return await session.scalar(query)
 
 
-async def list_for_account(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence[ApiKey]:
-    """The account's API keys, newest first."""
-    query = (
-        select(ApiKey)
-        .where(ApiKey.account_id == account_id, ApiKey.kind == KeyKind.API_KEY)
-        .order_by(ApiKey.created_at.desc(), ApiKey.id)
-    )
+async def list_for_account(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    usable_at: datetime | None = None,
+    name_contains: str | None = None,
+    by_last_used: bool = False,
+) -> Sequence[ApiKey]:
+    """The account's API keys, newest (or most recently used) first.
+
+    `usable_at` keeps only keys neither revoked nor expired then; `name_contains` matches
+    the name in any case.
+    """
+    query = select(ApiKey).where(ApiKey.account_id == account_id, ApiKey.kind == KeyKind.API_KEY)
+    if usable_at is not None:
+        query = query.where(
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > usable_at),
+        )
+    if name_contains:
+        query = query.where(ApiKey.name.icontains(name_contains, autoescape=True))
+    recent_use = (ApiKey.last_used_at.desc().nulls_last(),) if by_last_used else ()
+    query = query.order_by(*recent_use, ApiKey.created_at.desc(), ApiKey.id)
     return (await session.scalars(query)).all()
 
 

@@ -16,6 +16,7 @@ class ApiKeyOut(BaseModel):
 
     id: uuid.UUID
     name: str
+    description: str | None = Field(description="What the key is for, in its creator's words.")
     hint: str
     kind: KeyKind
     access_level: AccessLevel
@@ -61,6 +62,9 @@ class NewApiKey(StrictInput):
     """
 
     name: str = Field(min_length=1, max_length=100, examples=["Data Sync Script"])
+    description: str | None = Field(
+        default=None, max_length=500, examples=["Nightly export to the data warehouse"]
+    )
     access_level: AccessLevel
     expires_in_days: int | None = Field(default=DEFAULT_LIFETIME_DAYS, ge=1, le=3650, examples=[90])
     expires_at: AwareDatetime | None = Field(default=None, examples=["2027-03-01T00:00:00Z"])

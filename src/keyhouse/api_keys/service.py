@@ -16,6 +16,7 @@ from keyhouse.kit import tokens
 from keyhouse.kit.rate_limits import parse_limit
 
 MAX_NAME_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 500
 # The longest a rolled key's predecessor may keep working.
 MAX_ROLL_GRACE = timedelta(days=7)
 
@@ -30,12 +31,22 @@ async def create(
     access_level: AccessLevel,
     expires_at: datetime | None = None,
     rate_limit: str | None = None,
+    description: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new API key and its plaintext secret, which the caller shows once and forgets."""
+    """A new API key and its plaintext secret, which the caller shows once and forgets.
+
+    `request_id` is the create form's one-time id: `find_created` finds the key it made.
+    """
     rate_limit = _checked_rate_limit(rate_limit)
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: give the key a name of 1 to {MAX_NAME_LENGTH} characters.")
+    description = (description or "").strip() or None
+    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            f"description: keep the description under {MAX_DESCRIPTION_LENGTH} characters."
+        )
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise InvalidInput("expires_at: an expiry must be in the future.")
     key, plaintext = await _insert(
@@ -47,6 +58,8 @@ async def create(
         kind=KeyKind.API_KEY,
         created_by=actor.user_id,
         expires_at=expires_at,
+        description=description,
+        request_id=request_id,
     )
     key.rate_limit = rate_limit
     record(
@@ -131,6 +144,8 @@ async def _insert(
     kind: KeyKind,
     created_by: uuid.UUID | None,
     expires_at: datetime | None,
+    description: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[ApiKey, str]:
     plaintext = tokens.generate(tokens.TokenKind.API_KEY)
     key = ApiKey(
@@ -142,6 +157,8 @@ async def _insert(
         hint=tokens.hint(plaintext),
         created_by_user_id=created_by,
         expires_at=expires_at,
+        description=description,
+        request_id=request_id,
     )
     session.add(key)
     await session.flush()
@@ -153,10 +170,22 @@ async def list_keys(session: AsyncSession, *, account_id: uuid.UUID) -> Sequence
     return await repository.list_for_account(session, account_id=account_id)
 
 
-async def list_api_keys(session: AsyncSession, *, account_id: uuid.UUID) -> list[ApiKey]:
-    """The account's keys for scripts, revoked ones included (connections' keys are apart)."""
-    keys = await repository.list_for_account(session, account_id=account_id)
-    return [key for key in keys if key.kind is KeyKind.API_KEY]
+async def list_api_keys(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    active_only: bool = False,
+    name_contains: str | None = None,
+    by_last_used: bool = False,
+) -> Sequence[ApiKey]:
+    """The account's keys for scripts (not connections'): all, or only the usable ones."""
+    return await repository.list_for_account(
+        session,
+        account_id=account_id,
+        usable_at=datetime.now(UTC) if active_only else None,
+        name_contains=name_contains,
+        by_last_used=by_last_used,
+    )
 
 
 async def get_api_key(session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
@@ -165,6 +194,20 @@ async def get_api_key(session: AsyncSession, *, account_id: uuid.UUID, key_id: u
     if key is None or key.kind is not KeyKind.API_KEY:
         raise NotFound("API key")
     return key
+
+
+async def find_created(
+    session: AsyncSession, *, account_id: uuid.UUID, request_id: str
+) -> ApiKey | None:
+    """The key a create form with this one-time id already made, if any."""
+    return await repository.find_by_request(session, account_id=account_id, request_id=request_id)
+
+
+async def find_successor(
+    session: AsyncSession, *, account_id: uuid.UUID, key_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The id of the key that replaced `key_id` when it was rolled, if it was."""
+    return await repository.find_successor(session, account_id=account_id, key_id=key_id)
 
 
 async def revoke(
@@ -203,6 +246,12 @@ async def mark_revoked(session: AsyncSession, key: ApiKey) -> None:
     await revocation.announce(session, {key.id})
 
 
+async def discard(session: AsyncSession, actor: Actor, *, key: ApiKey) -> None:
+    """Revoke `key` and remove it from the lists: for a throwaway key, like the demo's own."""
+    await revoke_key(session, actor, key=key)
+    await repository.delete(session, key)
+
+
 async def account_of_key(session: AsyncSession, *, key_id: uuid.UUID) -> uuid.UUID:
     """The account a key belongs to, for the operator's `key revoke KEY_ID`."""
     account_id = await repository.find_account_of_key(session, key_id=key_id)
@@ -230,7 +279,7 @@ async def roll(
     key_id: uuid.UUID,
     expire_old_in: timedelta,
 ) -> Rolled:
-    """A new key like `key_id` (name, access, limit, lifetime); the old one expires in time.
+    """A new key like `key_id` (name, description, access, limit, lifetime); the old expires.
 
     The old key's new expiry reaches every instance like a revocation: the caches drop it
     when the transaction commits, and a cached key's expiry is checked on every hit.
@@ -254,6 +303,7 @@ async def roll(
         kind=KeyKind.API_KEY,
         created_by=actor.user_id,
         expires_at=now + (old.expires_at - old.created_at) if old.expires_at else None,
+        description=old.description,
     )
     new.rate_limit = old.rate_limit
     new.rolled_from_id = old.id

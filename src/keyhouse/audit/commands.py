@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.accounts import service as accounts
 from keyhouse.audit.export import ExportFormat, check_range, export_events
+from keyhouse.kit.command_line import AccountOption, parse_duration, run
 
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 
@@ -17,8 +18,6 @@ MOMENT_HELP = "A time ago (30m, 12h, 30d, 2w) or an ISO 8601 date or time (UTC u
 
 def parse_moment(text: str, now: datetime) -> datetime:
     """`30d` (that long before `now`) or an ISO date or time; naive times are UTC."""
-    from keyhouse.cli import parse_duration  # the CLI registers these commands
-
     if text.strip()[-1:] in {"m", "h", "d", "w"}:
         return now - parse_duration(text)
     try:
@@ -30,7 +29,7 @@ def parse_moment(text: str, now: datetime) -> datetime:
 
 @audit_app.command("export")
 def audit_export(
-    account: Annotated[str, typer.Option("--account", help="The account's id or slug.")],
+    account: AccountOption,
     since: Annotated[str, typer.Option("--since", help=f"From. {MOMENT_HELP}")],
     until: Annotated[
         str | None, typer.Option("--until", help="To (excluded); default: now.")
@@ -40,8 +39,6 @@ def audit_export(
     ] = ExportFormat.JSONL,
 ) -> None:
     """Write every event of the range on stdout, oldest first."""
-    from keyhouse.cli import _run
-
     now = datetime.now(UTC)
     start, end = parse_moment(since, now), parse_moment(until, now) if until else now
 
@@ -53,5 +50,5 @@ def audit_export(
         ):
             sys.stdout.write(chunk)
 
-    _run(work)
+    run(work)
     sys.stdout.flush()

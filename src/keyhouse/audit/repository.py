@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.models import AuditEvent
@@ -13,6 +13,19 @@ from keyhouse.audit.models import AuditEvent
 def add(session: AsyncSession, event: AuditEvent) -> None:
     """Queue an event for insert in the current transaction."""
     session.add(event)
+
+
+async def last_sign_ins(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> dict[uuid.UUID, datetime]:
+    """When each user of the account last signed in, for those who ever did."""
+    query = (
+        select(AuditEvent.actor_user_id, func.max(AuditEvent.occurred_at))
+        .where(AuditEvent.account_id == account_id, AuditEvent.action == "user.signed_in")
+        .group_by(AuditEvent.actor_user_id)
+    )
+    rows = (await session.execute(query)).all()
+    return {user_id: moment for user_id, moment in rows if user_id is not None}
 
 
 async def list_for_account(

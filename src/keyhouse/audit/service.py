@@ -57,6 +57,13 @@ class EventPage:
     next_cursor: str | None
 
 
+async def last_sign_ins(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> dict[uuid.UUID, datetime]:
+    """When each user of the account last signed in (users who never did are absent)."""
+    return await repository.last_sign_ins(session, account_id=account_id)
+
+
 async def list_events(
     session: AsyncSession,
     *,

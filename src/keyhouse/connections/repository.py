@@ -59,6 +59,26 @@ async def live_for_user(
     return (await session.scalars(query.with_for_update())).all()
 
 
+async def of_client_in_account(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    client_id: str,
+    client_name: str,
+    redirect_host: str,
+) -> Sequence[Connection]:
+    """Every connection of the account, live or ended, of one client (same id, or same name
+    and redirect host)."""
+    query = select(Connection).where(
+        Connection.account_id == account_id,
+        or_(
+            Connection.client_id == client_id,
+            (Connection.client_name == client_name) & (Connection.redirect_host == redirect_host),
+        ),
+    )
+    return (await session.scalars(query)).all()
+
+
 async def listing(
     session: AsyncSession,
     *,

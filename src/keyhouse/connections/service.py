@@ -54,6 +54,33 @@ class ConnectionView:
         return self.effective_access != self.connection.granted_access
 
 
+@dataclass(frozen=True, slots=True)
+class ClientHistory:
+    """What the account knows of a client asking for consent."""
+
+    # The account has connected this client before: its name is more than its own claim.
+    known: bool
+    # The user's live connection of this client is read-only: asking for write now is a
+    # step-up after a refused write.
+    read_only_now: bool
+
+
+async def client_history(
+    session: AsyncSession, *, user: User, client_id: str, client_name: str, redirect_host: str
+) -> ClientHistory:
+    """Whether the user's account has connected this client before, and how it is now."""
+    seen = await repository.of_client_in_account(
+        session,
+        account_id=user.account_id,
+        client_id=client_id,
+        client_name=client_name,
+        redirect_host=redirect_host,
+    )
+    live = [c for c in seen if c.user_id == user.id and c.revoked_at is None]
+    read_only = any(c.granted_access == AccessLevel.READ_ONLY for c in live)
+    return ClientHistory(known=bool(seen), read_only_now=read_only)
+
+
 async def create(
     session: AsyncSession,
     *,

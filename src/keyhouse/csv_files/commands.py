@@ -16,12 +16,12 @@ from keyhouse.accounts import service as accounts
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.csv_files import service
 from keyhouse.csv_files.schemas import ImportReport, RowError
+from keyhouse.kit.command_line import AccountOption, run
 
 import_app = typer.Typer(help="Import reps or accounts from a CSV file.", no_args_is_help=True)
 export_app = typer.Typer(help="Export accounts as CSV.", no_args_is_help=True)
 console = Console(stderr=True)
 
-AccountOption = Annotated[str, typer.Option("--account", help="The account's id or slug.")]
 FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 SkipInvalid = Annotated[
     bool, typer.Option("--skip-invalid", help="Import the good lines; report the bad ones.")
@@ -44,9 +44,6 @@ def _lines(path: Path, progress: Progress) -> Iterator[str]:
 
 
 def _import(kind: str, path: Path, account: str, skip_invalid: bool) -> ImportReport:
-    # Imported here: keyhouse.cli registers these commands, and owns the transaction runner.
-    from keyhouse.cli import _run
-
     importer = service.import_accounts if kind == "accounts" else service.import_reps
     columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as progress:
@@ -61,7 +58,7 @@ def _import(kind: str, path: Path, account: str, skip_invalid: bool) -> ImportRe
                 skip_invalid=skip_invalid,
             )
 
-        return _run(work)
+        return run(work)
 
 
 def _finish(report: ImportReport, reject_file: Path | None, as_json: bool) -> None:
@@ -131,7 +128,6 @@ def export_accounts(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout.")] = None,
 ) -> None:
     """Write every live account as CSV, streamed from the database."""
-    from keyhouse.cli import _run
 
     async def work(session: AsyncSession) -> None:
         target = await accounts.resolve(session, id_or_slug=account)
@@ -139,7 +135,7 @@ def export_accounts(
             async for chunk in service.export_accounts(session, account_id=target.id):
                 out.write(chunk)
 
-    _run(work)
+    run(work)
     if output is not None:
         console.print(f"Exported the accounts of {account} to {output}.")
 

@@ -5,12 +5,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
-from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.service import COMMAND_LINE
+from keyhouse.kit.command_line import console, errors, run, settings, table
 from keyhouse.leaks import service
 from keyhouse.leaks.files import Finding, files_under, findings_in
 from keyhouse.leaks.service import LeakStatus
@@ -18,9 +17,6 @@ from keyhouse.leaks.service import LeakStatus
 # Below this many files the scan is over before a progress bar would tell anything.
 LARGE_TREE = 200
 REASON = "leaked: found in a file by keyhouse scan"
-
-console = Console()
-errors = Console(stderr=True)
 
 
 def scan(
@@ -62,19 +58,17 @@ def _find(files: list[Path]) -> list[Finding]:
 
 def _check(findings: list[Finding], *, revoke: bool) -> dict[str, LeakStatus]:
     """Each distinct token's status before this scan, revoking the live ones if asked."""
-    # Imported here: keyhouse.cli registers this command, and owns the transaction runner.
-    from keyhouse.cli import _run, _settings
 
     async def work(session: AsyncSession) -> dict[str, LeakStatus]:
         statuses = {}
         for token in dict.fromkeys(finding.token for finding in findings):
-            found = await service.look_up(session, secret=_settings().secret, token=token)
+            found = await service.look_up(session, secret=settings().secret, token=token)
             statuses[token] = found.status
             if revoke:
                 await service.revoke(session, COMMAND_LINE, found, reason=REASON)
         return statuses
 
-    return _run(work) if findings else {}
+    return run(work) if findings else {}
 
 
 def _as_dict(finding: Finding, status: LeakStatus, revoke: bool) -> dict[str, object]:
@@ -91,13 +85,13 @@ def _print_table(findings: list[Finding], statuses: dict[str, LeakStatus], revok
     if not findings:
         console.print("No Keyhouse keys or tokens found.")
         return
-    table = Table("Path", "Line", "Key", "Status")
+    listing = table("Path", "Line", "Key", "Status")
     for finding in findings:
         status = statuses[finding.token]
         shown = status.value
         if status is LeakStatus.LIVE:
             shown = "[red]live → revoked now[/red]" if revoke else "[red]live[/red]"
-        table.add_row(str(finding.path), str(finding.line), f"{finding.hint}…", shown)
-    console.print(table)
+        listing.add_row(str(finding.path), str(finding.line), f"{finding.hint}…", shown)
+    console.print(listing)
     if LeakStatus.LIVE in statuses.values() and not revoke:
         console.print("Live keys were found: revoke them with --revoke, or roll them.")

@@ -2,6 +2,9 @@
 
 from fastapi import Request, Response
 
+from keyhouse.db import Database
+from keyhouse.users import service as users
+from keyhouse.users.models import Role
 from keyhouse.web import sessions
 from keyhouse.web.templates import redirect, render
 
@@ -17,6 +20,17 @@ TITLES = {
     429: "Too many attempts",
     503: "Keyhouse cannot reach its database",
 }
+
+
+async def _admins(request: Request) -> list[str]:
+    """Whom a member refused an admin page can ask: the active admins of their account."""
+    found = await sessions.signed_in(request)
+    if found is None:
+        return []
+    database: Database = request.app.state.database
+    async with database.sessions() as db:
+        members = await users.list_members(db, account_id=found.principal.account_id)
+    return [m.email for m in members if m.active and m.role is Role.ADMIN]
 
 
 def wants_page(request: Request) -> bool:
@@ -36,5 +50,7 @@ async def error_page(request: Request, status: int, detail: str) -> Response:
     if status == 503:
         request.state.signed_in = None  # the database is down: render without asking it
     title = TITLES.get(status, "Something went wrong")
-    context = {"status": status, "title": title, "detail": detail}
+    context = {"status": status, "title": title, "detail": detail, "admins": []}
+    if status == 403:
+        context["admins"] = await _admins(request)
     return await render(request, "error.html", context, status_code=status)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from keyhouse.accounts import service as accounts
+from keyhouse.audit import service as audit
 from keyhouse.auth.dependencies import AdminUser
 from keyhouse.auth.principal import Principal
 from keyhouse.config import Settings
@@ -44,7 +45,15 @@ async def _members_page(
 ) -> Response:
     members = await users.list_members(db, account_id=who.account_id)
     invited = await users.pending_invitations(db, account_id=who.account_id)
-    page = {"members": members, "invited": invited, "roles": list(Role), "form": {}, **context}
+    signed_in = await audit.last_sign_ins(db, account_id=who.account_id)
+    page = {
+        "members": members,
+        "invited": invited,
+        "signed_in": signed_in,
+        "roles": list(Role),
+        "form": {},
+        **context,
+    }
     return await render(request, "settings/members.html", page, status_code=status_code)
 
 

@@ -1,17 +1,21 @@
 """Pages to sign in, sign out, and accept an invitation."""
 
 from typing import Annotated
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import structlog
 from fastapi import APIRouter, Form, Query, Request, Response
 
+from keyhouse.accounts import service as accounts
 from keyhouse.audit.service import Actor, record
 from keyhouse.auth.dependencies import SignedInUser
 from keyhouse.config import Settings
 from keyhouse.db import DbSession
-from keyhouse.errors import InvalidInput
+from keyhouse.errors import BadRequest, InvalidInput
 from keyhouse.kit.emails import normalize_email
 from keyhouse.kit.rate_limits import RateLimited, RateLimits
+from keyhouse.oauth import grants
+from keyhouse.oauth.provider import CONSENT_PATH
 from keyhouse.users import service as users
 from keyhouse.users.models import User
 from keyhouse.web import sessions
@@ -22,7 +26,8 @@ log = structlog.get_logger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
-NextForm = Annotated[str, Form(alias="next", max_length=2000)]
+# Long enough for a consent page's address, which carries the sealed authorization request.
+NextForm = Annotated[str, Form(alias="next", max_length=9000)]
 CsrfForm = Annotated[str, Form(alias=sessions.CSRF_FIELD, max_length=200)]
 
 
@@ -32,12 +37,34 @@ def _address(request: Request) -> str:
 
 @router.get("/login", name="login_form")
 async def login_form(
-    request: Request, next_path: Annotated[str, Query(alias="next", max_length=2000)] = "/"
+    request: Request,
+    db: DbSession,
+    next_path: Annotated[str, Query(alias="next", max_length=9000)] = "/",
 ) -> Response:
     """The sign-in form; a signed-in visitor goes straight on to `next`."""
+    target = sessions.safe_next(next_path)
     if await sessions.signed_in(request) is not None:
-        return redirect(sessions.safe_next(next_path))
-    return await render(request, "login.html", {"next": sessions.safe_next(next_path)})
+        return redirect(target)
+    context = {"next": target, **await _connecting(request, db, target)}
+    return await render(request, "login.html", context)
+
+
+async def _connecting(request: Request, db: DbSession, target: str) -> dict[str, str]:
+    """When signing in leads to a consent page: the assistant asking, and the workspace.
+
+    The workspace is named only when this server has just one: otherwise the visitor's
+    workspace is not known before they sign in, and another's name is not for them.
+    """
+    parts = urlsplit(target)
+    sealed = parse_qs(parts.query).get("request")
+    if parts.path != CONSENT_PATH or not sealed:
+        return {}
+    try:
+        pending = grants.unseal(request.app.state.settings, sealed[0])
+    except BadRequest:
+        return {}
+    workspace = await accounts.only_account_name(db)
+    return {"client_name": pending.client_name, "workspace": workspace or "your workspace"}
 
 
 @router.post("/login")
@@ -57,14 +84,14 @@ async def login(
     try:
         await limits.sign_in_allowed(email=email, client=_address(request))
     except RateLimited as error:
-        response = await _refuse(request, error.detail, email, target, status_code=429)
+        response = await _refuse(request, db, error.detail, email, target, status_code=429)
         response.headers.update(error.headers)
         return response
     user, accepted = await users.check_sign_in(db, email=email, password=password)
     if user is None or not accepted:
         await limits.sign_in_failed(email=email, client=_address(request))
         _record_failure(request, db, user)
-        return await _refuse(request, WRONG_CREDENTIALS, email, target, status_code=400)
+        return await _refuse(request, db, WRONG_CREDENTIALS, email, target, status_code=400)
     await limits.sign_in_succeeded(email=email)
     response = redirect(target)
     await sessions.sign_in(request, response, db, user)
@@ -73,9 +100,10 @@ async def login(
 
 
 async def _refuse(
-    request: Request, error: str, email: str, target: str, *, status_code: int
+    request: Request, db: DbSession, error: str, email: str, target: str, *, status_code: int
 ) -> Response:
     context = {"error": error, "email": email, "next": target}
+    context.update(await _connecting(request, db, target))
     return await render(request, "login.html", context, status_code=status_code)
 
 
@@ -99,9 +127,12 @@ def _record_failure(request: Request, db: DbSession, user: User | None) -> None:
 
 
 @router.post("/logout")
-async def logout(request: Request, db: DbSession, who: SignedInUser) -> Response:
-    """End this browser's session."""
-    response = redirect("/login")
+async def logout(
+    request: Request, db: DbSession, who: SignedInUser, next_path: NextForm = ""
+) -> Response:
+    """End this browser's session; `next` (a consent page's "not you?") comes after sign-in."""
+    target = sessions.safe_next(next_path) if next_path else "/"
+    response = redirect("/login" if target == "/" else f"/login?{urlencode({'next': target})}")
     await sessions.sign_out(request, response, db)
     user = await sessions.current_user(request)
     if user is not None:
