@@ -1,5 +1,6 @@
 """What a person at a terminal reads while `keyhouse serve` runs: one short line per request."""
 
+import json
 import logging
 
 import pytest
@@ -37,3 +38,28 @@ def test_the_format_is_chosen_by_setting(log_format: str, human: bool) -> None:
         assert (logs.human_line in processors) is human
     finally:
         logs.configure("info")
+
+
+def test_the_access_line_follows_the_format_and_redacts_the_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret_path = "/invite/kh_key_" + "A" * 43 + "_AAAAAA"
+    try:
+        logs.configure("info", "human")
+        logs.access_lines.write("GET", secret_path, 404, 1.25)
+        human = capsys.readouterr().err
+        logs.configure("info", "json")
+        logs.access_lines.write("GET", secret_path, 404, 1.25)
+        machine = capsys.readouterr().err
+    finally:
+        logs.configure("info")
+    assert human.endswith(" GET /invite/[redacted] 404 1.25 ms\n")
+    assert json.loads(machine) == {
+        "method": "GET",
+        "path": "/invite/[redacted]",
+        "status": 404,
+        "ms": 1.25,
+        "event": "request",
+        "level": "info",
+        "timestamp": json.loads(machine)["timestamp"],
+    }
