@@ -56,7 +56,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         "var_dir": var_dir,
         "secret_key": secrets.token_urlsafe(48),
         "log_level": "warning",
-        "last_used_flush_seconds": 0.2,
+        # The shared app's usage writer flushes only when a test asks (`app.state.usage.flush()`):
+        # a test that blocks the event loop (a CLI subprocess, an in-process command) would
+        # otherwise find SQLite locked by a flush the loop had begun and cannot finish. The
+        # writer's own schedule is tested on an app of its own (tests/api_keys/test_lifecycle.py).
+        "last_used_flush_seconds": 3600,
         # The shared app serves every test from one address with a few keys; the limits
         # themselves are proven on apps of their own (tests/kit/test_rate_limits.py).
         "auth_failures_per_ip": "100000/minute",

@@ -2,17 +2,18 @@
 
 import asyncio
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from keyhouse.api_keys.models import AccessLevel, ApiKey
+from keyhouse.app import create_app
 from keyhouse.audit.models import AuditEvent
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from keyhouse.kit import tokens
 from tests.factories import make_key, make_tenant, revoke_key
+from tests.web.browsing import new_client
 
 
 async def _events(database: Database, key: ApiKey) -> list[AuditEvent]:
@@ -68,18 +69,21 @@ async def _last_used(database: Database, key: ApiKey) -> object:
 
 
 async def test_last_used_is_written_behind_the_request_at_most_once_a_minute(
-    client: httpx.AsyncClient, database: Database, settings: Settings
+    database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
     key, secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
     header = {"Authorization": f"Bearer {secret}"}
-    assert await _last_used(database, key) is None
-    assert (await client.get("/api/v1/me", headers=header)).status_code == 200
-    for _ in range(50):
-        if (first := await _last_used(database, key)) is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert first is not None
-    await client.get("/api/v1/me", headers=header)
-    await asyncio.sleep(settings.last_used_flush_seconds * 3)
-    assert await _last_used(database, key) == first
+    flushing = settings.model_copy(update={"last_used_flush_seconds": 0.2})
+    app = create_app(flushing)
+    async with app.router.lifespan_context(app), new_client(app) as client:
+        assert await _last_used(database, key) is None
+        assert (await client.get("/api/v1/me", headers=header)).status_code == 200
+        for _ in range(50):
+            if (first := await _last_used(database, key)) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert first is not None
+        await client.get("/api/v1/me", headers=header)
+        await asyncio.sleep(flushing.last_used_flush_seconds * 3)
+        assert await _last_used(database, key) == first
