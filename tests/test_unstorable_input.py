@@ -300,3 +300,17 @@ def test_a_command_line_argument_that_cannot_be_stored_is_a_clear_error(
     assert result.returncode == 1
     assert "name: contains an unpaired surrogate, which cannot be stored." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON; charset=UTF-8", "application/x+json"])
+async def test_any_spelling_of_json_is_checked_at_the_door(
+    client: httpx.AsyncClient, database: Database, settings: Settings, content_type: str
+) -> None:
+    tenant = await make_tenant(database, settings)
+    response = await client.post(
+        "/api/v1/reps",
+        content=json.dumps({"name": "Ana", "email": "ana@example.com", "note": NUL}),
+        headers={**tenant.write, "Content-Type": content_type},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "note: contains a NUL character, which cannot be stored."

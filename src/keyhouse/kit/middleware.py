@@ -49,7 +49,7 @@ class RequestGuard:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _send_too_large(send, limit)
             return
-        body_check = _BODY_CHECKS.get(headers.get(b"content-type", b"").split(b";")[0].strip())
+        body_check = _body_check(headers.get(b"content-type", b""))
         body = b""
         try:
             _check_url_and_headers(scope)
@@ -98,6 +98,16 @@ _BODY_CHECKS: dict[bytes, Callable[[bytes], None]] = {
     b"application/x-www-form-urlencoded": _check_form_body,
     b"multipart/form-data": _check_multipart_body,
 }
+
+
+def _body_check(content_type: bytes) -> Callable[[bytes], None] | None:
+    """The check for a body of this type; media types are case-insensitive, `+json` is JSON."""
+    media_type = content_type.split(b";")[0].strip().lower()
+    if media_type.endswith(b"+json"):
+        return check_json_body
+    return _BODY_CHECKS.get(media_type)
+
+
 # Addresses that send bad input to these count it against their sign-in budget too.
 SIGN_IN_PATHS = ("/login", "/invite/")
 
