@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     # First: routing tries routes in order, and probes must stay cheap for load balancers.
     _add_health(app)
+    # Next, before ~100 API routes that a tool call would otherwise be matched against (a
+    # third of its CPU). POST only: a stateless server has no stream for GET to open and no
+    # session to DELETE, so both are 405 (as Streamable HTTP allows), not a stream held idle.
+    app.router.routes.append(Route("/mcp", McpEndpoint(settings, app.state.mcp), methods=["POST"]))
     # csv_files first: its /accounts/export.csv must not be taken for /accounts/{account_id}.
     routers = (
         me,
@@ -122,10 +126,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consent.router)
     provider = KeyhouseProvider(settings, database, ClientMetadataDocuments(database))
     app.router.routes.extend(oauth.routes(settings, provider, app.state.rate_limits))
-    mcp_endpoint = McpEndpoint(settings, app.state.mcp)
-    # POST only: a stateless server has no stream for GET to open and no session to DELETE,
-    # so both are 405 (as Streamable HTTP allows) instead of an event stream held open idle.
-    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["POST"]))
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     scrape = MetricsEndpoint(metrics, token).scrape
     app.router.routes.append(Route("/metrics", scrape, methods=["GET"], include_in_schema=False))
