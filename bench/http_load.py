@@ -95,7 +95,7 @@ def _pinned(core: int) -> list[str]:
     return []
 
 
-def _keyhouse(env: dict[str, str], *args: str) -> dict[str, str]:
+def keyhouse_json(env: dict[str, str], *args: str) -> dict[str, str]:
     """Run a `keyhouse ... --json` command and return its JSON object."""
     command = [str(Path(sys.executable).with_name("keyhouse")), *args, "--json"]
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
@@ -273,7 +273,7 @@ def _combined(path: str, rounds: list[dict[str, Load]]) -> Load:
 
 def bearer_header(env: dict[str, str]) -> str:
     """An account and a read-only key made through the CLI, as the key's header."""
-    account = _keyhouse(
+    account = keyhouse_json(
         env,
         "account",
         "create",
@@ -283,7 +283,7 @@ def bearer_header(env: dict[str, str]) -> str:
         "--admin-password",
         ADMIN_PASSWORD,
     )
-    key = _keyhouse(
+    key = keyhouse_json(
         env, "key", "create", "--account", account["slug"], "--name", "wrk", "--access", "read_only"
     )
     return f"Authorization: Bearer {key['secret']}"

@@ -16,6 +16,7 @@ import big_tables
 import databases
 import floor
 import http_load
+import lists
 import mcp_peers
 import peers
 import verification
@@ -29,6 +30,7 @@ BENCHMARKS = (
     "peers",
     "mcp-peers",
     "visibility",
+    "lists",
     "workers",
     "big-tables",
     "floor",
@@ -44,6 +46,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--databases", default=",".join(databases.KINDS))
     parser.add_argument("--seconds", type=int, default=10, help="wrk time per path, in total")
     parser.add_argument("--warmup", type=int, default=2, help="wrk warm-up per path")
+    parser.add_argument("--accounts", type=int, default=5000, help="demo workspace size (lists)")
     return parser.parse_args()
 
 
@@ -63,14 +66,29 @@ def _machine() -> str:
     )
 
 
-def _verification(arguments: argparse.Namespace) -> Section:
-    """Verification cost on the requested databases that answer."""
+def _answering_databases(arguments: argparse.Namespace) -> tuple[list[str], str | None]:
+    """The requested databases that answer, and why PostgreSQL was left out (if it was)."""
     kinds = arguments.databases.split(",")
     problem = databases.postgres_problem() if "postgresql" in kinds else None
     if problem:
         kinds.remove("postgresql")
+    return kinds, problem
+
+
+def _verification(arguments: argparse.Namespace) -> Section:
+    """Verification cost on the requested databases that answer."""
+    kinds, problem = _answering_databases(arguments)
     sizes = sorted(int(size) for size in arguments.keys.split(","))
     section = verification.run(kinds, sizes)
+    if problem:
+        section.notes.append(f"postgresql skipped: {problem}")
+    return section
+
+
+def _lists(arguments: argparse.Namespace) -> Section:
+    """List pages beside /me on the requested databases that answer."""
+    kinds, problem = _answering_databases(arguments)
+    section = lists.run(kinds, arguments.seconds, arguments.warmup, arguments.accounts)
     if problem:
         section.notes.append(f"postgresql skipped: {problem}")
     return section
@@ -107,6 +125,8 @@ def main() -> None:
         sections.append(mcp_peers.run(arguments.seconds, arguments.warmup))
     if "visibility" in chosen:
         sections.append(visibility.run(arguments.seconds, arguments.warmup))
+    if "lists" in chosen:
+        sections.append(_lists(arguments))
     sections += [_on_postgres(name, arguments) for name in POSTGRES_ONLY if name in chosen]
     render(sections, console)
     console.print(f"Benchmarks took {time.perf_counter() - started:.0f} s.")

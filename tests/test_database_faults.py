@@ -66,7 +66,7 @@ class Outcome:
 
 @dataclass
 class Load:
-    """Reads with a cached key and writes that each create one rep, until stopped."""
+    """Reads with a cached key (one of them a list page) and writes that each create one rep."""
 
     url: str
     read: dict[str, str]
@@ -79,6 +79,7 @@ class Load:
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as http:
             while self.running:
                 await self._one(http, "GET", "/api/v1/me", self.read, None)
+                await self._one(http, "GET", "/api/v1/reps?limit=5", self.read, None)
                 email = f"{unique('fault')}@example.com"
                 body = {"name": "Fault rep", "email": email}
                 await self._one(http, "POST", "/api/v1/reps", self.write, body)

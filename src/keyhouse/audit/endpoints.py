@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
@@ -12,27 +12,27 @@ from keyhouse.audit import service
 from keyhouse.audit.export import ExportFormat, check_range, export_events
 from keyhouse.audit.schemas import AuditEventOut
 from keyhouse.auth.dependencies import AdminUser
-from keyhouse.db import Database, DbSession
+from keyhouse.db import Database, Reads
 from keyhouse.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit log (admins, signed in)"])
 
 
-@router.get("", summary="Read the audit log")
+@router.get("", response_model=Page[AuditEventOut], summary="Read the audit log")
 async def list_audit_events(
-    db: DbSession,
+    db: Reads,
     who: AdminUser,
     action: Annotated[str | None, Query(max_length=64, examples=["api_key.revoked"])] = None,
     actor: Annotated[str | None, Query(max_length=320)] = None,
     cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> Page[AuditEventOut]:
+) -> Response:
     """Newest first; `next_cursor` continues with older events."""
-    page = await service.list_events(
-        db, account_id=who.account_id, action=action, actor=actor, cursor=cursor, limit=limit
+    query = service.page_query(
+        account_id=who.account_id, action=action, actor=actor, cursor=cursor, limit=limit
     )
-    events = [AuditEventOut.model_validate(event) for event in page.events]
-    return Page[AuditEventOut](data=events, next_cursor=page.next_cursor)
+    rows = await db.read(query)
+    return service.LISTING.response(rows, limit=limit, cursor_fields=("occurred_at", "id"))
 
 
 @router.get(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit import repository
@@ -91,6 +92,23 @@ async def list_events(
     more = len(rows) > limit
     next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
     return EventPage(events=events, next_cursor=next_cursor)
+
+
+LISTING = repository.LISTING
+
+
+def page_query(
+    *,
+    account_id: uuid.UUID,
+    action: str | None = None,
+    actor: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Select[Any]:
+    """The query of one page of the audit log, newest first (read it with `Database.read`)."""
+    before = decode_cursor(cursor) if cursor else None
+    narrowed = repository.EventFilter(action=action, actor=actor, before=before)
+    return repository.page_query(account_id=account_id, narrowed=narrowed, limit=limit + 1)
 
 
 async def filter_choices(

@@ -140,8 +140,8 @@ class RevocationFeed:
 
     async def _all_acknowledged(self, seq: int) -> bool:
         try:
-            async with self._database.sessions() as poll:
-                lagging = await repository.count_lagging(poll, seq=seq, besides=self.instance_id)
+            query = repository.lagging_query(seq=seq, besides=self.instance_id)
+            lagging: int = (await self._database.read(query))[0][0]
         except (SQLAlchemyError, OSError) as error:
             # The deadline alone keeps the promise; the poll only makes it sooner.
             log.warning("revocation_poll_failed", error=type(error).__name__)

@@ -9,17 +9,22 @@ from keyhouse.auth.dependencies import ReadAccess, WriteAccess
 from keyhouse.crm_accounts import service
 from keyhouse.crm_accounts.repository import CrmAccountFilters
 from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountOut, CrmAccountUpdate
-from keyhouse.db import DbSession
-from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.db import DbSession, Reads
+from keyhouse.kit.pagination import Page, Pagination
+from keyhouse.ownership import service as ownership
 from keyhouse.ownership.schemas import OwnershipChangeOut
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
-@router.get("", summary="List accounts (a changes feed with updated_since)")
+@router.get(
+    "",
+    response_model=Page[CrmAccountOut],
+    summary="List accounts (a changes feed with updated_since)",
+)
 async def list_accounts(
     who: ReadAccess,
-    session: DbSession,
+    db: Reads,
     page: Pagination,
     owner_rep_id: uuid.UUID | None = None,
     in_pool: Annotated[bool | None, Query(description="true: unowned accounts only.")] = None,
@@ -28,7 +33,7 @@ async def list_accounts(
     tier: Annotated[int | None, Query(ge=1, le=5)] = None,
     min_fit_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Name contains.")] = None,
-) -> Page[CrmAccountOut]:
+) -> Response:
     """Accounts of the workspace in (updated_at, id) order."""
     filters = CrmAccountFilters(
         owner_rep_id=owner_rep_id,
@@ -39,8 +44,8 @@ async def list_accounts(
         min_fit_score=min_fit_score,
         search=q,
     )
-    rows = await service.list_accounts(session, who, page=page, filters=filters)
-    return make_page(list(rows), page, CrmAccountOut)
+    rows = await db.read(service.page_query(who, page=page, filters=filters))
+    return service.LISTING.response(rows, limit=page.limit)
 
 
 @router.get("/{account_id}", summary="Get an account")
@@ -74,10 +79,15 @@ async def remove_account(account_id: uuid.UUID, who: WriteAccess, session: DbSes
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{account_id}/history", summary="Ownership history of an account")
+@router.get(
+    "/{account_id}/history",
+    response_model=Page[OwnershipChangeOut],
+    summary="Ownership history of an account",
+)
 async def get_account_history(
     account_id: uuid.UUID, who: ReadAccess, session: DbSession, page: Pagination
-) -> Page[OwnershipChangeOut]:
+) -> Response:
     """Every change of owner, oldest first: from, to, why, when and by which key."""
-    rows = await service.history(session, who, crm_account_id=account_id, page=page)
-    return make_page(list(rows), page, OwnershipChangeOut)
+    query = await service.history_query(session, who, crm_account_id=account_id, page=page)
+    rows = (await session.execute(query)).all()
+    return ownership.LISTING.response(rows, limit=page.limit)

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.crm_accounts.models import CrmAccount
+from keyhouse.crm_accounts.schemas import CrmAccountOut
+from keyhouse.kit.listing import Listing
 from keyhouse.kit.pagination import PageRequest, paginate
 
 
@@ -38,20 +40,22 @@ async def get(
     return (await session.scalars(query)).one_or_none()
 
 
-async def list_page(
-    session: AsyncSession, *, account_id: uuid.UUID, page: PageRequest, filters: CrmAccountFilters
-) -> Sequence[CrmAccount]:
+# The rows of a list as `CrmAccountOut` items, read without ORM objects (kit/listing.py).
+LISTING = Listing(CrmAccount, CrmAccountOut)
+
+
+def page_query(
+    *, account_id: uuid.UUID, page: PageRequest, filters: CrmAccountFilters
+) -> Select[Any]:
     """One page of accounts in feed order; the feed includes removed accounts."""
-    query: Select[CrmAccount] = select(CrmAccount).where(CrmAccount.account_id == account_id)
+    query = LISTING.select().where(CrmAccount.account_id == account_id)
     if page.updated_since is None:
         query = query.where(CrmAccount.deleted_at.is_(None))
     query = _narrow(query, filters)
-    return (
-        await session.scalars(paginate(query, page, CrmAccount.updated_at, CrmAccount.id))
-    ).all()
+    return paginate(query, page, CrmAccount.updated_at, CrmAccount.id)
 
 
-def _narrow(query: Select[CrmAccount], filters: CrmAccountFilters) -> Select[CrmAccount]:
+def _narrow(query: Select[Any], filters: CrmAccountFilters) -> Select[Any]:
     if filters.owner_rep_id is not None:
         query = query.where(CrmAccount.owner_rep_id == filters.owner_rep_id)
     if filters.in_pool is not None:

@@ -1,8 +1,9 @@
 """CRM accounts: list, get, create, update (owner included), remove, ownership history."""
 
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -14,17 +15,17 @@ from keyhouse.errors import InvalidInput, NotFound
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
-from keyhouse.ownership.models import ChangeReason, OwnershipChange
+from keyhouse.ownership.models import ChangeReason
 from keyhouse.reps import repository as reps
 
+LISTING = repository.LISTING
 
-async def list_accounts(
-    session: AsyncSession, principal: Principal, *, page: PageRequest, filters: CrmAccountFilters
-) -> Sequence[CrmAccount]:
-    """A page of the caller's accounts."""
-    return await repository.list_page(
-        session, account_id=principal.account_id, page=page, filters=filters
-    )
+
+def page_query(
+    principal: Principal, *, page: PageRequest, filters: CrmAccountFilters
+) -> Select[Any]:
+    """The query of a page of the caller's accounts (read it with `Database.read`)."""
+    return repository.page_query(account_id=principal.account_id, page=page, filters=filters)
 
 
 async def get(
@@ -84,12 +85,12 @@ async def remove(session: AsyncSession, principal: Principal, *, crm_account_id:
     await session.flush()
 
 
-async def history(
+async def history_query(
     session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
-) -> Sequence[OwnershipChange]:
-    """A page of the account's ownership changes, oldest first."""
+) -> Select[Any]:
+    """The query of a page of the account's ownership changes, oldest first; 404 if none."""
     crm_account = await get(session, principal, crm_account_id=crm_account_id)
-    return await ownership.history(session, principal, crm_account_id=crm_account.id, page=page)
+    return ownership.history_query(principal, crm_account_id=crm_account.id, page=page)
 
 
 def _record_owner_change(

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from keyhouse.auth.dependencies import ReadAccess, WriteAccess
 from keyhouse.db import DbSession
@@ -16,6 +16,7 @@ from keyhouse.distributions.schemas import (
     DistributionRunOut,
 )
 from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.ownership import service as ownership
 from keyhouse.ownership.schemas import OwnershipChangeOut
 
 router = APIRouter(prefix="/api/v1/distributions", tags=["distributions"])
@@ -76,10 +77,15 @@ async def run_distribution(
     return await service.run(session, who, distribution_id=distribution_id, moves_limit=moves_limit)
 
 
-@router.get("/{distribution_id}/transfers", summary="Transfers a run made")
+@router.get(
+    "/{distribution_id}/transfers",
+    response_model=Page[OwnershipChangeOut],
+    summary="Transfers a run made",
+)
 async def list_distribution_transfers(
     distribution_id: uuid.UUID, who: ReadAccess, session: DbSession, page: Pagination
-) -> Page[OwnershipChangeOut]:
+) -> Response:
     """Each moved account: from, to, when and by which key."""
-    rows = await service.transfers(session, who, distribution_id=distribution_id, page=page)
-    return make_page(list(rows), page, OwnershipChangeOut)
+    query = await service.transfers_query(session, who, distribution_id=distribution_id, page=page)
+    rows = (await session.execute(query)).all()
+    return ownership.LISTING.response(rows, limit=page.limit)

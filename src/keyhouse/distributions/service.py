@@ -2,7 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -29,7 +31,7 @@ from keyhouse.errors import Conflict, InvalidInput, NotFound
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
-from keyhouse.ownership.models import ChangeReason, OwnershipChange
+from keyhouse.ownership.models import ChangeReason
 from keyhouse.target_books import repository as target_books
 
 PREVIEW_MOVES_LIMIT = 1000
@@ -160,14 +162,12 @@ async def run(
     )
 
 
-async def transfers(
+async def transfers_query(
     session: AsyncSession, principal: Principal, *, distribution_id: uuid.UUID, page: PageRequest
-) -> Sequence[OwnershipChange]:
-    """A page of the transfers a run recorded: account, from, to, when, by which key."""
+) -> Select[Any]:
+    """The query of a page of the moves a run recorded; 404 if there is no such distribution."""
     distribution = await get(session, principal, distribution_id=distribution_id)
-    return await ownership.run_transfers(
-        session, principal, page=page, distribution_id=distribution.id
-    )
+    return ownership.transfers_query(principal, page=page, distribution_id=distribution.id)
 
 
 async def _plan(

@@ -1,14 +1,18 @@
 """SQL of instance leases and the revocation clock (PostgreSQL only: SQLite needs neither).
 
 The listener runs on its own asyncpg connection, so its statements are plain SQL strings here;
-the revoking transaction and the revoker's wait go through SQLAlchemy sessions.
+the revoking transaction goes through a SQLAlchemy session, the revoker's polls through
+`Database.read` (one round trip each: no transaction, no liveness ping).
 """
 
 import uuid
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from keyhouse.instances.models import Instance
 
 # FOR SHARE waits for a revocation between its clock increment and its commit, then reads the
 # new number: a renewal either commits before the revocation (so the revoker sees the lease) or
@@ -52,16 +56,17 @@ def notify(session: Session, *, channel: str, payload: str) -> None:
     )
 
 
-async def count_lagging(session: AsyncSession, *, seq: int, besides: uuid.UUID | None) -> int:
-    """Instances whose lease is live but that have not applied revocation `seq` yet."""
-    lagging = await session.execute(
-        text(
-            "SELECT count(*) FROM instances "
-            "WHERE lease_until > now() AND acked_seq < :seq AND id IS DISTINCT FROM :besides"
-        ),
-        {"seq": seq, "besides": besides},
+def lagging_query(*, seq: int, besides: uuid.UUID | None) -> Select[Any]:
+    """How many instances hold a live lease but have not applied revocation `seq` yet."""
+    return (
+        select(func.count())
+        .select_from(Instance)
+        .where(
+            Instance.lease_until > func.now(),
+            Instance.acked_seq < seq,
+            Instance.id.is_distinct_from(besides),
+        )
     )
-    return int(lagging.scalar_one())
 
 
 async def leave(session: AsyncSession, *, instance_id: uuid.UUID) -> None:

@@ -118,8 +118,9 @@ async def search_accounts(
     page = _page(cursor, limit)
 
     async def work(session: AsyncSession, who: Principal) -> Page[CrmAccountOut]:
-        rows = await crm_accounts.list_accounts(session, who, page=page, filters=filters)
-        return make_page(list(rows), page, CrmAccountOut)
+        query = crm_accounts.page_query(who, page=page, filters=filters)
+        rows = (await session.execute(query)).all()
+        return crm_accounts.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)
 
@@ -145,8 +146,9 @@ async def list_reps(
     page = _page(cursor, limit)
 
     async def work(session: AsyncSession, who: Principal) -> Page[RepOut]:
-        rows = await reps.list_reps(session, who, page=page, active=active, search=query)
-        return make_page(list(rows), page, RepOut)
+        statement = reps.page_query(who, page=page, active=active, search=query)
+        rows = (await session.execute(statement)).all()
+        return reps.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)
 
@@ -160,8 +162,9 @@ async def get_rep_book(
     async def work(session: AsyncSession, who: Principal) -> Page[CrmAccountOut]:
         await reps.get(session, who, rep_id=rep_id)
         filters = CrmAccountFilters(owner_rep_id=rep_id)
-        rows = await crm_accounts.list_accounts(session, who, page=page, filters=filters)
-        return make_page(list(rows), page, CrmAccountOut)
+        query = crm_accounts.page_query(who, page=page, filters=filters)
+        rows = (await session.execute(query)).all()
+        return crm_accounts.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)
 

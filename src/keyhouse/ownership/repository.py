@@ -5,13 +5,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, insert, select, update
+from sqlalchemy import CursorResult, Select, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import among, unindexed
+from keyhouse.kit.listing import Listing
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.ownership.models import OwnershipChange
+from keyhouse.ownership.schemas import OwnershipChangeOut
 
 
 async def move_owner(
@@ -55,24 +57,24 @@ def add_change(session: AsyncSession, change: OwnershipChange) -> None:
     session.add(change)
 
 
-async def list_page(
-    session: AsyncSession,
+# The rows of a list as `OwnershipChangeOut` items, read without ORM objects (kit/listing.py).
+LISTING = Listing(OwnershipChange, OwnershipChangeOut, columns={"changed_at": "created_at"})
+
+
+def page_query(
     *,
     account_id: uuid.UUID,
     page: PageRequest,
     crm_account_id: uuid.UUID | None = None,
     distribution_id: uuid.UUID | None = None,
     retrieval_id: uuid.UUID | None = None,
-) -> Sequence[OwnershipChange]:
+) -> Select[Any]:
     """One page of ownership changes, oldest first, narrowed to one account or one run."""
-    query: Select[OwnershipChange] = select(OwnershipChange).where(
-        OwnershipChange.account_id == account_id
-    )
+    query = LISTING.select().where(OwnershipChange.account_id == account_id)
     if crm_account_id is not None:
         query = query.where(OwnershipChange.crm_account_id == crm_account_id)
     if distribution_id is not None:
         query = query.where(OwnershipChange.distribution_id == distribution_id)
     if retrieval_id is not None:
         query = query.where(OwnershipChange.retrieval_id == retrieval_id)
-    paged = paginate(query, page, OwnershipChange.updated_at, OwnershipChange.id)
-    return (await session.scalars(paged)).all()
+    return paginate(query, page, OwnershipChange.updated_at, OwnershipChange.id)

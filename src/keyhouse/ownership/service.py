@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.service import Actor
@@ -128,26 +129,27 @@ def record_change(
     )
 
 
-async def history(
-    session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
-) -> Sequence[OwnershipChange]:
+LISTING = repository.LISTING
+
+
+def history_query(
+    principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
+) -> Select[Any]:
     """A page of one account's ownership changes, oldest first (the caller checks the account)."""
-    return await repository.list_page(
-        session, account_id=principal.account_id, page=page, crm_account_id=crm_account_id
+    return repository.page_query(
+        account_id=principal.account_id, page=page, crm_account_id=crm_account_id
     )
 
 
-async def run_transfers(
-    session: AsyncSession,
+def transfers_query(
     principal: Principal,
     *,
     page: PageRequest,
     distribution_id: uuid.UUID | None = None,
     retrieval_id: uuid.UUID | None = None,
-) -> Sequence[OwnershipChange]:
-    """A page of the transfers one distribution or retrieval made."""
-    return await repository.list_page(
-        session,
+) -> Select[Any]:
+    """A page of the transfers one distribution or retrieval made (the caller checks the run)."""
+    return repository.page_query(
         account_id=principal.account_id,
         page=page,
         distribution_id=distribution_id,

@@ -6,25 +6,27 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from keyhouse.auth.dependencies import ReadAccess, WriteAccess
-from keyhouse.db import DbSession
-from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.db import DbSession, Reads
+from keyhouse.kit.pagination import Page, Pagination
 from keyhouse.reps import service
 from keyhouse.reps.schemas import RepCreate, RepOut, RepUpdate
 
 router = APIRouter(prefix="/api/v1/reps", tags=["reps"])
 
 
-@router.get("", summary="List reps (a changes feed with updated_since)")
+@router.get(
+    "", response_model=Page[RepOut], summary="List reps (a changes feed with updated_since)"
+)
 async def list_reps(
     who: ReadAccess,
-    session: DbSession,
+    db: Reads,
     page: Pagination,
     active: bool | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Name contains.")] = None,
-) -> Page[RepOut]:
+) -> Response:
     """Reps of the account in (updated_at, id) order."""
-    rows = await service.list_reps(session, who, page=page, active=active, search=q)
-    return make_page(list(rows), page, RepOut)
+    rows = await db.read(service.page_query(who, page=page, active=active, search=q))
+    return service.LISTING.response(rows, limit=page.limit)
 
 
 @router.get("/{rep_id}", summary="Get a rep")

@@ -1,13 +1,15 @@
 """SQL of reps; every query takes the account id."""
 
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keyhouse.kit.listing import Listing
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.reps.models import Rep
+from keyhouse.reps.schemas import RepOut
 
 
 async def get(session: AsyncSession, *, account_id: uuid.UUID, rep_id: uuid.UUID) -> Rep | None:
@@ -28,23 +30,22 @@ async def email_taken(
     return await session.scalar(query.limit(1)) is not None
 
 
-async def list_page(
-    session: AsyncSession,
-    *,
-    account_id: uuid.UUID,
-    page: PageRequest,
-    active: bool | None,
-    search: str | None,
-) -> Sequence[Rep]:
+# The rows of a list as `RepOut` items, read without ORM objects (kit/listing.py).
+LISTING = Listing(Rep, RepOut)
+
+
+def page_query(
+    *, account_id: uuid.UUID, page: PageRequest, active: bool | None, search: str | None
+) -> Select[Any]:
     """One page of the account's reps in feed order; the feed includes removed reps."""
-    query: Select[Rep] = select(Rep).where(Rep.account_id == account_id)
+    query = LISTING.select().where(Rep.account_id == account_id)
     if page.updated_since is None:
         query = query.where(Rep.deleted_at.is_(None))
     if active is not None:
         query = query.where(Rep.active.is_(active))
     if search:
         query = query.where(Rep.name.icontains(search, autoescape=True))
-    return (await session.scalars(paginate(query, page, Rep.updated_at, Rep.id))).all()
+    return paginate(query, page, Rep.updated_at, Rep.id)
 
 
 def add(session: AsyncSession, rep: Rep) -> None:

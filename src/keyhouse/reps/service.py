@@ -1,9 +1,9 @@
 """Reps: list, get, create, update, remove."""
 
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import Select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -18,18 +18,19 @@ from keyhouse.reps import repository
 from keyhouse.reps.models import Rep
 from keyhouse.reps.schemas import RepCreate, RepUpdate
 
+LISTING = repository.LISTING
 
-async def list_reps(
-    session: AsyncSession,
+
+def page_query(
     principal: Principal,
     *,
     page: PageRequest,
     active: bool | None = None,
     search: str | None = None,
-) -> Sequence[Rep]:
-    """A page of the caller's reps."""
-    return await repository.list_page(
-        session, account_id=principal.account_id, page=page, active=active, search=search
+) -> Select[Any]:
+    """The query of a page of the caller's reps (read it with `Database.read`)."""
+    return repository.page_query(
+        account_id=principal.account_id, page=page, active=active, search=search
     )
 
 

@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from keyhouse.auth.dependencies import ReadAccess, WriteAccess
 from keyhouse.db import DbSession
 from keyhouse.kit.pagination import Page, Pagination, make_page
+from keyhouse.ownership import service as ownership
 from keyhouse.ownership.schemas import OwnershipChangeOut
 from keyhouse.retrievals import service
 from keyhouse.retrievals.schemas import (
@@ -61,10 +62,15 @@ async def run_retrieval(
     return await service.run(session, who, spec=body, moves_limit=moves_limit)
 
 
-@router.get("/{retrieval_id}/transfers", summary="Moves a retrieval made")
+@router.get(
+    "/{retrieval_id}/transfers",
+    response_model=Page[OwnershipChangeOut],
+    summary="Moves a retrieval made",
+)
 async def list_retrieval_transfers(
     retrieval_id: uuid.UUID, who: ReadAccess, session: DbSession, page: Pagination
-) -> Page[OwnershipChangeOut]:
+) -> Response:
     """Each account returned to the pool: from whom, when and by which key."""
-    rows = await service.transfers(session, who, retrieval_id=retrieval_id, page=page)
-    return make_page(list(rows), page, OwnershipChangeOut)
+    query = await service.transfers_query(session, who, retrieval_id=retrieval_id, page=page)
+    rows = (await session.execute(query)).all()
+    return ownership.LISTING.response(rows, limit=page.limit)

@@ -3,7 +3,9 @@
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -20,7 +22,7 @@ from keyhouse.errors import InvalidInput, NotFound
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
-from keyhouse.ownership.models import ChangeReason, OwnershipChange
+from keyhouse.ownership.models import ChangeReason
 from keyhouse.retrievals import repository
 from keyhouse.retrievals.models import Retrieval
 from keyhouse.retrievals.schemas import (
@@ -106,12 +108,12 @@ async def run(
     )
 
 
-async def transfers(
+async def transfers_query(
     session: AsyncSession, principal: Principal, *, retrieval_id: uuid.UUID, page: PageRequest
-) -> Sequence[OwnershipChange]:
-    """A page of the moves a retrieval recorded."""
+) -> Select[Any]:
+    """The query of a page of the moves a run recorded; 404 if there is no such retrieval."""
     retrieval = await get(session, principal, retrieval_id=retrieval_id)
-    return await ownership.run_transfers(session, principal, page=page, retrieval_id=retrieval.id)
+    return ownership.transfers_query(principal, page=page, retrieval_id=retrieval.id)
 
 
 async def _candidates(
