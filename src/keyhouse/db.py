@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import Engine, Row, Select, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -84,21 +85,41 @@ def _flat(parameters: Any) -> Iterator[Any]:
             yield from _flat(item) if isinstance(item, list | tuple | dict) else (item,)
 
 
-def create_engine(settings: Settings, **options: Any) -> AsyncEngine:
-    """The async engine for the configured database."""
+def create_engine(settings: Settings, *, for_reads: bool = False) -> AsyncEngine:
+    """The async engine for the configured database (`for_reads`: see `_Reader`)."""
     if settings.is_embedded:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.async_database_url, **options)
+        engine = create_async_engine(settings.async_database_url)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    elif for_reads:
+        engine = create_async_engine(
+            settings.async_database_url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=settings.database_pool_size,
+            max_overflow=0,
+        )
     else:
-        pool = {
-            "pool_size": settings.database_pool_size,
-            "max_overflow": settings.database_max_overflow,
-            "pool_pre_ping": True,
-        }
-        engine = create_async_engine(settings.async_database_url, **{**pool, **options})
+        engine = create_async_engine(
+            settings.async_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
+        event.listen(engine.sync_engine, "checkout", _ping)
     _guard(engine.sync_engine)
     return engine
+
+
+def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Check a pooled PostgreSQL connection before use, in one round trip.
+
+    SQLAlchemy's own `pool_pre_ping` wraps asyncpg's ping in BEGIN and ROLLBACK (for PgBouncer's
+    transaction mode, which Keyhouse does not support: docs/deploy.md), three round trips per
+    checkout. On a dead connection the pool drops it and checks out another.
+    """
+    try:
+        dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise DisconnectionError(str(error)) from error
 
 
 def _guard(engine: Engine) -> None:
@@ -124,9 +145,7 @@ class _Reader:
             # checkout either (a round trip, ~0.2 ms of CPU): a SELECT can simply be sent again
             # when it finds its pooled connection dead ("optimistic" disconnect handling).
             # Its own pool of at most `database_pool_size` connections (docs/deploy.md).
-            self._postgresql = create_engine(
-                settings, isolation_level="AUTOCOMMIT", pool_pre_ping=False, max_overflow=0
-            )
+            self._postgresql = create_engine(settings, for_reads=True)
 
     async def read(self, statement: Select[Any]) -> Sequence[Row[Any]]:
         """The statement's rows."""

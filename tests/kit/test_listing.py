@@ -5,7 +5,6 @@ writes for the same row through the ORM, on SQLite (which keeps UUIDs as hex and
 as naive text) and on PostgreSQL alike.
 """
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event
 from starlette.responses import Response
 
 from keyhouse.audit.models import AuditEvent
@@ -202,29 +200,3 @@ async def test_a_long_page_is_written_without_orm_objects_and_in_feed_order(
     assert sorted(row["id"] for row in rows) == sorted(str(account.id) for account in made)
     order = [(row["updated_at"], uuid.UUID(row["id"])) for row in rows]
     assert order == sorted(order)
-
-
-async def test_a_list_outlives_a_dropped_database_connection(settings: Settings) -> None:
-    """The list path pings no connection before use: a dead one costs one retry, not a 500."""
-    if settings.is_embedded:
-        pytest.skip("PostgreSQL only: SQLite has no server to drop a connection")
-    database = Database(settings)
-    try:
-        pid = (await database.read(select(func.pg_backend_pid())))[0][0]
-        await _terminate(database, pid)
-        assert (await database.read(select(func.pg_backend_pid())))[0][0] != pid
-    finally:
-        await database.dispose()
-
-
-async def _terminate(database: Database, pid: int) -> None:
-    """End a server process and wait until it is gone (the signal is not instant)."""
-    alive = select(func.count()).select_from(text("pg_stat_activity")).where(text(f"pid = {pid}"))
-    async with database.transaction() as session:
-        await session.execute(select(func.pg_terminate_backend(pid)))
-    for _ in range(100):
-        async with database.transaction() as session:
-            if await session.scalar(alive) == 0:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"process {pid} is still running")
