@@ -29,6 +29,7 @@ from keyhouse.config import Settings
 from keyhouse.db import Database
 from tests.factories import make_crm_account, make_rep, make_tenant
 from tests.fuzzing import fuzz_settings
+from tests.leaks.github import signing_keys
 from tests.storage import table_checksums
 
 EXAMPLES_PER_OPERATION = 12
@@ -85,6 +86,10 @@ def _operation_check(cases: Any, credentials: list[Headers]) -> Callable[[], Non
 @pytest.fixture
 async def credentials(database: Database, settings: Settings) -> dict[str, Headers]:
     """Keys of an account with some data, and of another account."""
+    # GitHub's public keys, as a deployment that takes leak reports has them: without the file,
+    # the report endpoint's 503 would depend on whether a leak test ran first.
+    assert settings.secret_scanning_keys_file is not None
+    signing_keys(settings.secret_scanning_keys_file)
     tenant, other = await make_tenant(database, settings), await make_tenant(database, settings)
     await make_rep(database, tenant.account)
     await make_crm_account(database, tenant.account)
