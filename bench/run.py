@@ -19,6 +19,7 @@ import http_load
 import lists
 import mcp_peers
 import peers
+import revocation
 import verification
 import visibility
 import workers
@@ -34,8 +35,9 @@ BENCHMARKS = (
     "workers",
     "big-tables",
     "floor",
+    "revocation",
 )
-POSTGRES_ONLY = ("workers", "big-tables", "floor")
+POSTGRES_ONLY = ("workers", "big-tables", "floor", "revocation")
 
 
 def _arguments() -> argparse.Namespace:
@@ -104,6 +106,8 @@ def _on_postgres(name: str, arguments: argparse.Namespace) -> Section:
         return workers.run(seconds, warmup)
     if name == "big-tables":
         return big_tables.run(seconds, warmup)
+    if name == "revocation":
+        return revocation.run()
     return floor.run(seconds, warmup)
 
 
