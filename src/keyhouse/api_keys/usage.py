@@ -38,6 +38,9 @@ COLUMNS = {Outcome.OK: 0, Outcome.ERRORS: 1, Outcome.RATE_LIMITED: 2}
 log = structlog.get_logger(__name__)
 
 CountKey = tuple[uuid.UUID, uuid.UUID, int]  # account, key, days since the epoch (UTC)
+# On the request path a key is known by its id's 128-bit integer: hashing a UUID is a Python
+# call, hashing an int is not, and a request looks its key up three times.
+Slot = tuple[int, int]  # key, days since the epoch (UTC)
 
 
 class UsageRecorder:
@@ -49,9 +52,10 @@ class UsageRecorder:
         self._database = database
         self._flush_seconds = flush_seconds
         self._retention = timedelta(days=activity_retention_days)
-        self._last_marked: dict[uuid.UUID, float] = {}
-        self._pending: dict[uuid.UUID, tuple[str | None, str | None]] = {}
-        self._counts: dict[CountKey, list[int]] = {}
+        self._last_marked: dict[int, float] = {}
+        self._pending: dict[int, tuple[str | None, str | None]] = {}
+        self._counts: dict[Slot, list[int]] = {}
+        self._accounts: dict[int, uuid.UUID] = {}  # of each key counted
         self._calls: list[activity.RecordedCall] = []
         self._task: asyncio.Task[None] | None = None
         self._next_prune = 0.0
@@ -64,22 +68,24 @@ class UsageRecorder:
         and for every request until that is written. Reading the address and the user agent
         costs more than counting, so the caller does it only then.
         """
-        now = self.clock()
-        slot = (account_id, key_id, int(now // SECONDS_PER_DAY))
+        now, key = self.clock(), key_id.int
+        slot = (key, int(now // SECONDS_PER_DAY))
         counts = self._counts.get(slot)
         if counts is None:
             counts = self._counts[slot] = [0, 0, 0]
+            self._accounts[key] = account_id
         counts[COLUMNS[outcome_of(status)]] += 1
-        if key_id in self._pending:
+        if key in self._pending:
             return True
-        last = self._last_marked.get(key_id)
+        last = self._last_marked.get(key)
         return last is None or now - last >= WRITE_INTERVAL_SECONDS
 
     def note_source(self, key_id: uuid.UUID, address: str | None, user_agent: str | None) -> None:
         """Where the key's latest request came from, written with its `last_used_at`."""
-        if key_id not in self._pending:
-            self._last_marked[key_id] = self.clock()
-        self._pending[key_id] = (address, user_agent)
+        key = key_id.int
+        if key not in self._pending:
+            self._last_marked[key] = self.clock()
+        self._pending[key] = (address, user_agent)
 
     def record_tool_call(
         self,
@@ -113,8 +119,12 @@ class UsageRecorder:
         """Write everything pending now; on failure it stays pending for the next flush."""
         if not (self._pending or self._counts or self._calls):
             return
-        uses, self._pending = self._pending, {}
-        counts, self._counts = self._counts, {}
+        uses = {uuid.UUID(int=key): source for key, source in self._pending.items()}
+        counts = {
+            (self._accounts[key], uuid.UUID(int=key), day): values
+            for (key, day), values in self._counts.items()
+        }
+        self._pending, self._counts = {}, {}
         calls, self._calls = self._calls, []
         try:
             async with self._database.transaction() as session:
@@ -137,9 +147,10 @@ class UsageRecorder:
         counts: dict[CountKey, list[int]],
         calls: list[activity.RecordedCall],
     ) -> None:
-        self._pending = {**uses, **self._pending}
-        for slot, values in counts.items():
-            merged = self._counts.setdefault(slot, [0, 0, 0])
+        self._pending = {**{key.int: source for key, source in uses.items()}, **self._pending}
+        for (account_id, key_id, day), values in counts.items():
+            self._accounts[key_id.int] = account_id
+            merged = self._counts.setdefault((key_id.int, day), [0, 0, 0])
             for column, value in enumerate(values):
                 merged[column] += value
         self._calls = (calls + self._calls)[-MAX_PENDING_CALLS:]
