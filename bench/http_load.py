@@ -225,6 +225,7 @@ def _parse(path: str, output: str, cpu_seconds: float) -> Load:
     if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw failed requests on {path}:\n{output}")
     done = re.search(r"(\d+) requests in ([\d.]+(?:us|ms|s|m)),", output)
+    # wrk pads a latency in whole seconds ("1.13s ") with a trailing space.
     p50 = re.search(r"^\s+50%\s+(\S+)\s*$", output, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)\s*$", output, re.MULTILINE)
     if done is None or p50 is None or p99 is None:

@@ -15,13 +15,13 @@ from fastapi import FastAPI
 from keyhouse.app import create_app
 
 
-def _ignore(**_use: Any) -> None:
+def _ignore(*_use: Any, **_details: Any) -> None:
     """Takes a use and keeps nothing."""
 
 
 def create_quiet_app() -> FastAPI:
     """The real app, recording nothing of its requests."""
     app = create_app()
-    app.state.usage.record_request = _ignore
+    app.state.usage.count_request = _ignore  # never asks for the source either
     app.state.usage.record_tool_call = _ignore
     return app

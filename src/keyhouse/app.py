@@ -144,10 +144,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     await state.revocations.start()
     await state.usage.start()
+    await state.metrics.start()
     try:
         async with state.mcp.session_manager.run():
             yield
     finally:
+        await state.metrics.stop()
         await state.usage.stop()
         await state.rate_limits.close()
         await state.revocations.stop()

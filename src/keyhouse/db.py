@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from keyhouse import models
 from keyhouse.config import Settings
-from keyhouse.kit.text import require_storable
+from keyhouse.kit.text import UnstorableText, require_storable, text_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -69,8 +69,9 @@ def _refuse_unstorable_text(
     rows = context.compiled_parameters if context is not None and context.compiled else []
     for row in rows:
         for name, value in row.items():
-            if isinstance(value, str):
-                require_storable(value, BIND_SUFFIX.sub("", name))
+            # The field's name is worked out only for a refusal: most values are fine.
+            if isinstance(value, str) and (problem := text_problem(value)) is not None:
+                raise UnstorableText(BIND_SUFFIX.sub("", name), problem)
     if not rows:  # a raw driver statement: its parameters have no names
         for value in _flat(parameters):
             if isinstance(value, str):

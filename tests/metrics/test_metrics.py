@@ -1,7 +1,9 @@
 """/metrics: hidden without the token, and exact counts after a known sequence of requests."""
 
+import asyncio
 import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +21,17 @@ from keyhouse.app import create_app
 from keyhouse.audit.service import COMMAND_LINE
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.db import Database
+from keyhouse.metrics.families import LATENCY_BUCKETS
+from keyhouse.metrics.recorder import HAND_OVER_SECONDS
 from tests.cluster import running_instance
 from tests.factories import make_key, make_tenant, revoke_key
 from tests.mcp_rpc import call_tool
 from tests.web.browsing import new_client
 
 TOKEN = secrets.token_urlsafe(32)
+ME = {"route": "/api/v1/me", "method": "GET"}
+LATENCY_BOUNDS = [*(str(bound) for bound in LATENCY_BUCKETS), "+Inf"]
+HAND_OVER_WAIT_SECONDS = 10 * HAND_OVER_SECONDS  # far above the interval, for a busy machine
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -103,8 +110,14 @@ async def test_a_known_sequence_is_counted_exactly(database: Database, settings:
     assert value(found, requests, route="/api/v1/me", method="GET", status="429") == 1
     assert value(found, requests, route="/api/v1/reps/{rep_id}", method="GET", status="404") == 1
     assert value(found, requests, route="/mcp", method="POST", status="200") == 1
-    latency = "keyhouse_http_request_duration_seconds_count"
-    assert value(found, latency, route="/api/v1/me", method="GET") == 7
+    latency = "keyhouse_http_request_duration_seconds"
+    assert value(found, f"{latency}_count", route="/api/v1/me", method="GET") == 7
+    buckets = [value(found, f"{latency}_bucket", **ME, le=le) for le in LATENCY_BOUNDS]
+    assert buckets == sorted(buckets)  # cumulative
+    assert buckets[-1] == 7
+    assert value(found, f"{latency}_sum", **ME) > 0
+    tool_latency = "keyhouse_mcp_tool_call_duration_seconds_count"
+    assert value(found, tool_latency, tool="who_am_i") == 1
     auth = "keyhouse_authentications_total"
     assert value(found, auth, credential="api_key", outcome="ok") == 7
     assert value(found, auth, credential="api_key", outcome="invalid") == 1
@@ -120,6 +133,24 @@ async def test_a_known_sequence_is_counted_exactly(database: Database, settings:
     # The limit change and the revoke each invalidated the key everywhere.
     assert value(found, "keyhouse_revocations_total") == 2
     assert ("keyhouse_db_pool_connections", frozenset({("state", "in_use")})) in found
+
+
+async def test_each_request_is_counted_once_however_often_it_is_scraped(
+    database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    async with (
+        metered_app(settings) as metered,
+        new_client(metered, origin=settings.base_url) as http,
+    ):
+        seen = []
+        for requests in (2, 0, 1):
+            for _ in range(requests):
+                assert (await http.get("/api/v1/me", headers=tenant.read)).status_code == 200
+            found = samples((await http.get("/metrics", headers=SCRAPE)).text)
+            latency = "keyhouse_http_request_duration_seconds"
+            seen.append((_me_requests(found), value(found, f"{latency}_count", **ME)))
+    assert seen == [(2, 2), (2, 2), (3, 3)]
 
 
 @pytest.mark.skipif(
@@ -140,9 +171,26 @@ async def test_workers_are_summed_whichever_answers_the_scrape(
         async with httpx.AsyncClient(base_url=instance.url) as http:
             for _ in range(20):
                 assert (await http.get("/api/v1/me", headers=tenant.read)).status_code == 200
+            # Each worker hands its counts over within a second (docs/operations.md).
+            await _scraped_once_all_counted(http, expected=20)
             scrapes = [samples((await http.get("/metrics", headers=SCRAPE)).text) for _ in range(6)]
     for found in scrapes:
-        counted = value(
-            found, "keyhouse_http_requests_total", route="/api/v1/me", method="GET", status="200"
-        )
-        assert counted == 20
+        assert _me_requests(found) == 20
+        assert value(found, "keyhouse_http_request_duration_seconds_count", **ME) == 20
+        assert value(found, "keyhouse_http_request_duration_seconds_bucket", **ME, le="+Inf") == 20
+
+
+def _me_requests(found: Samples) -> float:
+    return value(found, "keyhouse_http_requests_total", **ME, status="200")
+
+
+async def _scraped_once_all_counted(http: httpx.AsyncClient, *, expected: int) -> None:
+    """Scrape until every worker's requests are in (never more than `expected`)."""
+    deadline = time.monotonic() + HAND_OVER_WAIT_SECONDS
+    while True:
+        counted = _me_requests(samples((await http.get("/metrics", headers=SCRAPE)).text))
+        assert counted <= expected
+        if counted == expected or time.monotonic() > deadline:
+            assert counted == expected
+            return
+        await asyncio.sleep(0.1)

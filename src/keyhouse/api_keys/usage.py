@@ -26,6 +26,7 @@ from keyhouse.usage import repository as usage
 from keyhouse.usage.models import Outcome, outcome_of
 
 WRITE_INTERVAL = timedelta(minutes=1)
+WRITE_INTERVAL_SECONDS = WRITE_INTERVAL.total_seconds()
 PRUNE_INTERVAL_SECONDS = 3600.0
 PRUNE_BATCH = 1000
 # Tool calls kept in memory while the database is unreachable; older ones are dropped first.
@@ -37,6 +38,9 @@ COLUMNS = {Outcome.OK: 0, Outcome.ERRORS: 1, Outcome.RATE_LIMITED: 2}
 log = structlog.get_logger(__name__)
 
 CountKey = tuple[uuid.UUID, uuid.UUID, int]  # account, key, days since the epoch (UTC)
+# On the request path a key is known by its id's 128-bit integer: hashing a UUID is a Python
+# call, hashing an int is not, and a request looks its key up three times.
+Slot = tuple[int, int]  # key, days since the epoch (UTC)
 
 
 class UsageRecorder:
@@ -48,38 +52,40 @@ class UsageRecorder:
         self._database = database
         self._flush_seconds = flush_seconds
         self._retention = timedelta(days=activity_retention_days)
-        self._last_marked: dict[uuid.UUID, float] = {}
-        self._pending: dict[uuid.UUID, tuple[str | None, str | None]] = {}
-        self._counts: dict[CountKey, list[int]] = {}
-        self._calls: list[dict[str, object]] = []
+        self._last_marked: dict[int, float] = {}
+        self._pending: dict[int, tuple[str | None, str | None]] = {}
+        self._counts: dict[Slot, list[int]] = {}
+        self._accounts: dict[int, uuid.UUID] = {}  # of each key counted
+        self._calls: list[activity.RecordedCall] = []
         self._task: asyncio.Task[None] | None = None
         self._next_prune = 0.0
         self.clock: Callable[[], float] = time.time  # tests move it to other days
 
-    def record_request(
-        self,
-        *,
-        account_id: uuid.UUID,
-        key_id: uuid.UUID,
-        status: int,
-        address: str | None,
-        user_agent: str | None,
-    ) -> None:
-        """Count a finished request of a key (or connection) and note where it came from."""
-        now = self.clock()
-        slot = (account_id, key_id, int(now // SECONDS_PER_DAY))
+    def count_request(self, account_id: uuid.UUID, key_id: uuid.UUID, status: int) -> bool:
+        """Count a finished request of a key (or connection) by day and outcome.
+
+        True when where it came from is wanted (`note_source`): at most once a minute per key,
+        and for every request until that is written. Reading the address and the user agent
+        costs more than counting, so the caller does it only then.
+        """
+        now, key = self.clock(), key_id.int
+        slot = (key, int(now // SECONDS_PER_DAY))
         counts = self._counts.get(slot)
         if counts is None:
             counts = self._counts[slot] = [0, 0, 0]
+            self._accounts[key] = account_id
         counts[COLUMNS[outcome_of(status)]] += 1
-        if key_id in self._pending:
-            self._pending[key_id] = (address, user_agent)
-            return
-        last = self._last_marked.get(key_id)
-        if last is not None and now - last < WRITE_INTERVAL.total_seconds():
-            return
-        self._last_marked[key_id] = now
-        self._pending[key_id] = (address, user_agent)
+        if key in self._pending:
+            return True
+        last = self._last_marked.get(key)
+        return last is None or now - last >= WRITE_INTERVAL_SECONDS
+
+    def note_source(self, key_id: uuid.UUID, address: str | None, user_agent: str | None) -> None:
+        """Where the key's latest request came from, written with its `last_used_at`."""
+        key = key_id.int
+        if key not in self._pending:
+            self._last_marked[key] = self.clock()
+        self._pending[key] = (address, user_agent)
 
     def record_tool_call(
         self,
@@ -90,27 +96,35 @@ class UsageRecorder:
         ok: bool,
         seconds: float,
     ) -> None:
-        """Note one MCP tool call of a connection: which tool, how it ended, how long it took."""
+        """Note one MCP tool call of a connection: which tool, how it ended, how long it took.
+
+        Kept as a tuple of plain values: no id, no datetime, nothing the garbage collector
+        has to follow while thousands wait for the next flush (activity/repository.py makes
+        the row, in the database).
+        """
         if len(self._calls) >= MAX_PENDING_CALLS:
             del self._calls[0]
         self._calls.append(
-            {
-                "id": uuid.uuid4(),
-                "account_id": account_id,
-                "connection_id": connection_id,
-                "tool": tool,
-                "outcome": "ok" if ok else "error",
-                "duration_ms": round(seconds * 1000),
-                "called_at": datetime.fromtimestamp(self.clock(), UTC),
-            }
+            (
+                account_id.hex,
+                connection_id.hex,
+                tool,
+                "ok" if ok else "error",
+                round(seconds * 1000),
+                round(self.clock() * 1_000_000),
+            )
         )
 
     async def flush(self) -> None:
         """Write everything pending now; on failure it stays pending for the next flush."""
         if not (self._pending or self._counts or self._calls):
             return
-        uses, self._pending = self._pending, {}
-        counts, self._counts = self._counts, {}
+        uses = {uuid.UUID(int=key): source for key, source in self._pending.items()}
+        counts = {
+            (self._accounts[key], uuid.UUID(int=key), day): values
+            for (key, day), values in self._counts.items()
+        }
+        self._pending, self._counts = {}, {}
         calls, self._calls = self._calls, []
         try:
             async with self._database.transaction() as session:
@@ -131,11 +145,12 @@ class UsageRecorder:
         self,
         uses: dict[uuid.UUID, tuple[str | None, str | None]],
         counts: dict[CountKey, list[int]],
-        calls: list[dict[str, object]],
+        calls: list[activity.RecordedCall],
     ) -> None:
-        self._pending = {**uses, **self._pending}
-        for slot, values in counts.items():
-            merged = self._counts.setdefault(slot, [0, 0, 0])
+        self._pending = {**{key.int: source for key, source in uses.items()}, **self._pending}
+        for (account_id, key_id, day), values in counts.items():
+            self._accounts[key_id.int] = account_id
+            merged = self._counts.setdefault((key_id.int, day), [0, 0, 0])
             for column, value in enumerate(values):
                 merged[column] += value
         self._calls = (calls + self._calls)[-MAX_PENDING_CALLS:]

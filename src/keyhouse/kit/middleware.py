@@ -237,14 +237,14 @@ class AccessLog:
         principal: Principal | None = scope.get(PRINCIPAL_KEY)
         if self.usage is None or principal is None or principal.key_id is None:
             return
+        if not self.usage.count_request(principal.account_id, principal.key_id, status):
+            return
         client = scope.get("client")
         agent = next((value for name, value in scope["headers"] if name == b"user-agent"), None)
-        self.usage.record_request(
-            account_id=principal.account_id,
-            key_id=principal.key_id,
-            status=status,
-            address=client[0] if client else None,
-            user_agent=agent.decode("latin-1") if agent is not None else None,
+        self.usage.note_source(
+            principal.key_id,
+            client[0] if client else None,
+            agent.decode("latin-1") if agent is not None else None,
         )
 
 

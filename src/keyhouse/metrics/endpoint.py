@@ -23,13 +23,16 @@ class MetricsEndpoint:
 
     async def scrape(self, request: Request) -> Response:
         """The metrics for the right token; 404 otherwise."""
-        instruments = self._metrics.instruments
-        if instruments is None or self._expected is None or not self._authorized(request.headers):
+        if (
+            not self._metrics.enabled
+            or self._expected is None
+            or not self._authorized(request.headers)
+        ):
             raise HTTPException(404, "Not Found")
         from keyhouse.metrics.instruments import CONTENT_TYPE
 
         return Response(
-            instruments.exposition(),
+            self._metrics.exposition(),
             media_type=CONTENT_TYPE,
             headers={"Cache-Control": "no-store"},
         )

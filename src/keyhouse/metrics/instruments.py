@@ -1,28 +1,31 @@
-"""The Prometheus instruments, on a registry of this app's own, and their text exposition.
+"""prometheus-client's side: the counters that take each process's counts, and the text.
 
-With `keyhouse serve --workers N` every worker writes its samples to files in
-`PROMETHEUS_MULTIPROC_DIR` (set by `serve`), and a scrape, whichever worker answers it,
-adds up all of them. The database pool is read at scrape time from the answering process.
+The request path counts in plain dicts (`tallies.py`); `Metrics.hand_over` adds those counts
+here with `Counter.inc(n)`. A histogram is handed over as two counters, its per-bucket counts
+(label `le`) and its sum, and a scrape shows it rebuilt as the histogram it is. Counters are
+what prometheus-client's multiprocess mode adds up, so with `keyhouse serve --workers N`
+(every worker writing to `PROMETHEUS_MULTIPROC_DIR`, set by `serve`) a scrape, whichever
+worker answers it, returns the sum over all workers. The database pool is read at scrape time
+from the answering process.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import accumulate
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keyhouse.metrics.families import COUNTERS, HISTOGRAMS, CounterFamily, HistogramFamily
+from keyhouse.metrics.tallies import Labels
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+# The two counters a histogram is handed over as; a scrape never shows them as such.
+IN_BUCKET, SUM = "_in_bucket", "_observed_sum"
 
 
 class PoolCollector(Collector):
@@ -47,78 +50,94 @@ class PoolCollector(Collector):
         yield gauge
 
 
+class HistogramsRebuilt(Collector):
+    """Every metric of `source` as it is, except each histogram's two counters: those are
+    put back together as the histogram (cumulative `le` buckets, count and sum)."""
+
+    def __init__(self, source: Collector) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        """The source's metrics, histograms rebuilt."""
+        found = {metric.name: metric for metric in self._source.collect()}
+        for family in HISTOGRAMS:
+            in_bucket = found.pop(family.name + IN_BUCKET, None)
+            sums = found.pop(family.name + SUM, None)
+            if in_bucket is not None and sums is not None:
+                yield _histogram(family, in_bucket, sums)
+        yield from found.values()
+
+
+def _le_labels(family: HistogramFamily) -> list[str]:
+    """Each bucket's `le`, written as prometheus-client writes it (`1.0`, `+Inf`)."""
+    written: list[str] = [floatToGoString(bound) for bound in family.buckets]  # type: ignore[no-untyped-call]
+    return [*written, "+Inf"]
+
+
+def _totals(metric: Metric, labels: Iterable[str]) -> Iterator[tuple[Labels, str, float]]:
+    """Each `_total` sample: its family labels, its `le` (if any) and its value."""
+    names = tuple(labels)
+    for sample in metric.samples:
+        if sample.name.endswith("_total"):
+            values = tuple(sample.labels[name] for name in names)
+            yield values, sample.labels.get("le", ""), sample.value
+
+
+def _histogram(family: HistogramFamily, in_bucket: Metric, sums: Metric) -> Metric:
+    counts: dict[Labels, dict[str, float]] = {}
+    for labels, le, count in _totals(in_bucket, family.labels):
+        counts.setdefault(labels, {})[le] = count
+    bounds = _le_labels(family)
+    histogram = HistogramMetricFamily(family.name, family.help, labels=family.labels)
+    for labels, _, total in _totals(sums, family.labels):
+        in_each = counts.get(labels, {})
+        cumulative = accumulate(in_each.get(le, 0.0) for le in bounds)
+        histogram.add_metric(list(labels), list(zip(bounds, cumulative, strict=True)), total)
+    return histogram
+
+
 class Instruments:
-    """Every metric of the service; docs/operations.md says what each one means."""
+    """The counters every process hands its counts to, on a registry of this app's own."""
 
     def __init__(self, engine: AsyncEngine | None) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess = "PROMETHEUS_MULTIPROC_DIR" in os.environ
         self._engine = engine
-        on = self.registry
-        self.requests = Counter(
-            "keyhouse_http_requests",
-            "HTTP requests by route template, method and status.",
-            ["route", "method", "status"],
-            registry=on,
-        )
-        self.latency = Histogram(
-            "keyhouse_http_request_duration_seconds",
-            "Time to answer an HTTP request, by route template and method.",
-            ["route", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=on,
-        )
-        self.authentications = Counter(
-            "keyhouse_authentications",
-            "Bearer credentials checked, by kind (api_key, access_token, unknown) and outcome.",
-            ["credential", "outcome"],
-            registry=on,
-        )
-        self.cache = Counter(
-            "keyhouse_credential_cache_lookups",
-            "Credential cache lookups: hit (no database) or miss.",
-            ["result"],
-            registry=on,
-        )
-        self.revocations = Counter(
-            "keyhouse_revocations",
-            "Keys whose credentials were revoked by this service (a connection counts its key).",
-            registry=on,
-        )
-        self.revoke_wait = Histogram(
-            "keyhouse_revoke_wait_seconds",
-            "How long a revoke waited for every other instance to drop the credential.",
-            ["outcome"],
-            buckets=WAIT_BUCKETS,
-            registry=on,
-        )
-        self.tool_calls = Counter(
-            "keyhouse_mcp_tool_calls",
-            "MCP tool calls by tool and outcome (ok, error).",
-            ["tool", "outcome"],
-            registry=on,
-        )
-        self.tool_latency = Histogram(
-            "keyhouse_mcp_tool_call_duration_seconds",
-            "Time an MCP tool call took, by tool.",
-            ["tool"],
-            buckets=LATENCY_BUCKETS,
-            registry=on,
-        )
-        self.refusals = Counter(
-            "keyhouse_rate_limit_refusals",
-            "Requests refused with 429, by the limit that was used up.",
-            ["limit"],
-            registry=on,
-        )
-        if engine is not None:
-            self.registry.register(PoolCollector(engine))
+        self._counters = {family.name: self._counter(family) for family in COUNTERS}
+        for family in HISTOGRAMS:
+            in_bucket = CounterFamily(family.name + IN_BUCKET, family.help, (*family.labels, "le"))
+            self._counters[in_bucket.name] = self._counter(in_bucket)
+            self._counters[family.name + SUM] = self._counter(
+                CounterFamily(family.name + SUM, family.help, family.labels)
+            )
+
+    def _counter(self, family: CounterFamily) -> Counter:
+        return Counter(family.name, family.help, family.labels, registry=self.registry)
+
+    def add_counts(self, family: CounterFamily, counts: dict[Labels, int]) -> None:
+        """Add a counter's increments, by label values."""
+        counter = self._counters[family.name]
+        for labels, amount in counts.items():
+            (counter.labels(*labels) if labels else counter).inc(amount)
+
+    def add_observations(self, family: HistogramFamily, slots: dict[Labels, list[float]]) -> None:
+        """Add a histogram's observations: per label values, counts per bucket, then the sum."""
+        in_bucket = self._counters[family.name + IN_BUCKET]
+        sums = self._counters[family.name + SUM]
+        bounds = _le_labels(family)
+        for labels, values in slots.items():
+            for le, count in zip(bounds, values[:-1], strict=True):
+                if count:
+                    in_bucket.labels(*labels, le).inc(count)
+            sums.labels(*labels).inc(values[-1])
 
     def exposition(self) -> bytes:
         """Every metric as Prometheus text, summed over the workers when there are several."""
-        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-            return generate_latest(self.registry)
-        summed = CollectorRegistry()
-        MultiProcessCollector(summed)  # type: ignore[no-untyped-call]
+        source: Collector = self.registry
+        if self.multiprocess:
+            source = MultiProcessCollector(None)  # type: ignore[no-untyped-call]
+        exposed = CollectorRegistry()
+        exposed.register(HistogramsRebuilt(source))
         if self._engine is not None:
-            summed.register(PoolCollector(self._engine))
-        return generate_latest(summed)
+            exposed.register(PoolCollector(self._engine))
+        return generate_latest(exposed)

@@ -2,22 +2,30 @@
 
 Metrics are on when `KEYHOUSE_METRICS_TOKEN` is set. `prometheus-client` is then imported
 (the `metrics` extra); without the token it is never imported and each call returns at once.
-Label children are cached in plain dicts: `labels()` validates and locks on every call, a dict
-lookup does not, and the request path pays for every counter it touches.
+The request path only adds to plain per-process tallies (`tallies.py`); they reach
+prometheus-client in batches (`hand_over`): when a scrape comes, and with several workers
+also every second, so that the scrape can add up every worker's counts.
 """
 
+import asyncio
+import contextlib
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keyhouse.config import ConfigurationError, Settings
+from keyhouse.metrics import families
+from keyhouse.metrics.tallies import CounterTally, HistogramTally, counted_and_merged
 
 if TYPE_CHECKING:
     from keyhouse.metrics.instruments import Instruments
 
 UNMATCHED = "unmatched"  # requests that matched no route share one label, whatever their path
 MIN_TOKEN_LENGTH = 16
+HIT, MISS = ("hit",), ("miss",)
+# With several workers, how stale another worker's counts can be in a scrape.
+HAND_OVER_SECONDS = 1.0
 
 
 def route_template(scope: MutableMapping[str, Any]) -> str:
@@ -42,7 +50,16 @@ class Metrics:
 
     def __init__(self, settings: Settings | None = None, engine: AsyncEngine | None = None) -> None:
         self.instruments: Instruments | None = None
-        self._children: dict[tuple[Any, ...], Any] = {}
+        # By route, method and status; handed over as REQUESTS and REQUEST_DURATION.
+        self._requests = HistogramTally(families.REQUEST_DURATION)
+        self._authentications = CounterTally(families.AUTHENTICATIONS)
+        self._cache_lookups = CounterTally(families.CACHE_LOOKUPS)
+        self._revocations = CounterTally(families.REVOCATIONS)
+        self._revoke_wait = HistogramTally(families.REVOKE_WAIT)
+        # By tool and outcome; handed over as TOOL_CALLS and TOOL_CALL_DURATION.
+        self._tool_calls = HistogramTally(families.TOOL_CALL_DURATION)
+        self._refusals = CounterTally(families.RATE_LIMIT_REFUSALS)
+        self._handing_over: asyncio.Task[None] | None = None
         token = settings.metrics_token if settings is not None else None
         if token is None:
             return
@@ -65,51 +82,86 @@ class Metrics:
         """True when the service counts (a metrics token is configured)."""
         return self.instruments is not None
 
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
     def request(self, scope: MutableMapping[str, Any], status: int, seconds: float) -> None:
         """One HTTP request: its route template (never the raw path), method, status, latency."""
         if self.instruments is None:
             return
-        template, method = route_template(scope), scope["method"]
-        found = self.instruments
-        self._child(found.requests, template, method, str(status)).inc()
-        self._child(found.latency, template, method).observe(seconds)
+        self._requests.observe((route_template(scope), scope["method"], str(status)), seconds)
 
     def authentication(self, credential: str, outcome: str) -> None:
         """A bearer credential checked: `ok`, `invalid`, `expired`, `revoked` or `throttled`."""
         if self.instruments is not None:
-            self._child(self.instruments.authentications, credential, outcome).inc()
+            self._authentications[(credential, outcome)] += 1
 
     def cache_lookup(self, hit: bool) -> None:
         """The credential cache answered (hit) or the database had to (miss)."""
         if self.instruments is not None:
-            self._child(self.instruments.cache, "hit" if hit else "miss").inc()
+            self._cache_lookups[HIT if hit else MISS] += 1
 
     def revoked(self, keys: int) -> None:
         """Keys whose credentials this process revoked (keys, connections, users' connections)."""
         if self.instruments is not None:
-            self.instruments.revocations.inc(keys)
+            self._revocations[()] += keys
 
     def revoke_waited(self, seconds: float, *, acknowledged: bool) -> None:
         """How long a revoke waited for other instances, and whether they all answered."""
         if self.instruments is not None:
             outcome = "acknowledged" if acknowledged else "lease_expired"
-            self._child(self.instruments.revoke_wait, outcome).observe(seconds)
+            self._revoke_wait.observe((outcome,), seconds)
 
     def tool_call(self, tool: str, ok: bool, seconds: float) -> None:
         """One MCP tool call, by tool and outcome."""
         if self.instruments is not None:
-            outcome = "ok" if ok else "error"
-            self._child(self.instruments.tool_calls, tool, outcome).inc()
-            self._child(self.instruments.tool_latency, tool).observe(seconds)
+            self._tool_calls.observe((tool, "ok" if ok else "error"), seconds)
 
     def rate_limited(self, limit: str) -> None:
         """A request refused by a rate limit, named as in the limits' store."""
         if self.instruments is not None:
-            self._child(self.instruments.refusals, limit).inc()
+            self._refusals[(limit,)] += 1
+
+    def hand_over(self) -> None:
+        """Give prometheus-client every count made since the last hand-over."""
+        found = self.instruments
+        if found is None:
+            return
+        for counter in (
+            self._authentications,
+            self._cache_lookups,
+            self._revocations,
+            self._refusals,
+        ):
+            found.add_counts(counter.family, counter.take())
+        found.add_observations(self._revoke_wait.family, self._revoke_wait.take())
+        for counted, histogram in (
+            (families.REQUESTS, self._requests),
+            (families.TOOL_CALLS, self._tool_calls),
+        ):
+            counts, merged = counted_and_merged(histogram.take(), len(histogram.family.labels))
+            found.add_counts(counted, counts)
+            found.add_observations(histogram.family, merged)
+
+    def exposition(self) -> bytes:
+        """Every metric as Prometheus text, this process's latest counts included."""
+        if self.instruments is None:
+            raise RuntimeError("metrics are off")
+        self.hand_over()
+        return self.instruments.exposition()
+
+    async def start(self) -> None:
+        """With several workers, hand counts over every second, so that any worker's scrape
+        sees the others' (one process hands over when it is scraped, and needs no task)."""
+        if self.instruments is not None and self.instruments.multiprocess:
+            self._handing_over = asyncio.create_task(self._hand_over_forever())
+
+    async def stop(self) -> None:
+        """Hand over what is left, so that a worker's last counts outlive it."""
+        if self._handing_over is not None:
+            self._handing_over.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._handing_over
+        self.hand_over()
+
+    async def _hand_over_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HAND_OVER_SECONDS)
+            self.hand_over()
