@@ -1,17 +1,19 @@
 """SQL of the audit log: insert and read, never update or delete."""
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.models import AuditEvent
 from keyhouse.audit.schemas import AuditEventOut
-from keyhouse.kit.listing import Listing
+from keyhouse.kit.listing import Condition, Listing, Query, filtered
 
 
 def add(session: AsyncSession, event: AuditEvent) -> None:
@@ -34,29 +36,12 @@ async def last_sign_ins(
 
 # The rows of a list as `AuditEventOut` items, read without ORM objects (kit/listing.py).
 LISTING = Listing(AuditEvent, AuditEventOut)
-
-
-async def list_for_account(
-    session: AsyncSession,
-    *,
-    account_id: uuid.UUID,
-    limit: int = 100,
-    action: str | None = None,
-    actor: str | None = None,
-    before: tuple[datetime, uuid.UUID] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Sequence[AuditEvent]:
-    """The account's events, newest first, optionally filtered and starting after `before`."""
-    narrowed = EventFilter(action, actor, before, since, until)
-    return (
-        await session.scalars(newest_first(select(AuditEvent), account_id, narrowed, limit))
-    ).all()
-
-
-def page_query(*, account_id: uuid.UUID, narrowed: "EventFilter", limit: int) -> Select[Any]:
-    """The same events as `list_for_account`, as the columns of `AuditEventOut`."""
-    return newest_first(LISTING.select(), account_id, narrowed, limit)
+FILTERS: dict[str, Condition] = {
+    "since": lambda value: AuditEvent.occurred_at >= value,
+    "until": lambda value: AuditEvent.occurred_at < value,
+    "action": lambda value: AuditEvent.action == value,
+    "actor": lambda value: AuditEvent.actor == value,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,25 +54,57 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    def values(self, account_id: uuid.UUID, limit: int) -> dict[str, Any]:
+        """The values of `newest_first`'s parameters (None: not given)."""
+        moment, last_id = self.before or (None, None)
+        return {
+            "account_id": account_id,
+            "limit": limit,
+            "action": self.action or None,
+            "actor": self.actor or None,
+            "since": self.since,
+            "until": self.until,
+            "before_moment": moment,
+            "before_id": last_id,
+        }
 
-def newest_first(
-    query: Select[Any], account_id: uuid.UUID, narrowed: EventFilter, limit: int
-) -> Select[Any]:
+
+async def list_for_account(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    limit: int = 100,
+    narrowed: EventFilter,
+) -> Sequence[AuditEvent]:
+    """The account's events, newest first, optionally filtered and starting after `before`."""
+    query = Query.of(partial(newest_first, select(AuditEvent)), narrowed.values(account_id, limit))
+    return (await session.scalars(query.statement, query.values)).all()
+
+
+def page_query(*, account_id: uuid.UUID, narrowed: EventFilter, limit: int) -> Query:
+    """The same events as `list_for_account`, as items of `AuditEventOut`."""
+    return Query.of(_page_statement, narrowed.values(account_id, limit))
+
+
+@functools.cache
+def _page_statement(bound: frozenset[str]) -> Select[Any]:
+    return newest_first(LISTING.select(), bound)
+
+
+def newest_first(query: Select[Any], bound: frozenset[str]) -> Select[Any]:
     """`query` narrowed to the account's matching events, newest first, at most `limit`."""
-    query = _in_range(query, account_id, narrowed.since, narrowed.until)
-    if narrowed.action:
-        query = query.where(AuditEvent.action == narrowed.action)
-    if narrowed.actor:
-        query = query.where(AuditEvent.actor == narrowed.actor)
-    if narrowed.before is not None:
-        moment, last_id = narrowed.before
+    query = filtered(query.where(AuditEvent.account_id == bindparam("account_id")), FILTERS, bound)
+    if "before_moment" in bound:
+        moment: BindParameter[datetime] = bindparam("before_moment")
+        last_id: BindParameter[uuid.UUID] = bindparam("before_id")
         query = query.where(
             or_(
                 AuditEvent.occurred_at < moment,
                 and_(AuditEvent.occurred_at == moment, AuditEvent.id < last_id),
             )
         )
-    return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
+    order = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return query.order_by(*order).limit(bindparam("limit"))
 
 
 async def distinct_values(
@@ -103,26 +120,17 @@ async def distinct_values(
 EXPORT_CHUNK_ROWS = 1000
 
 
-def _in_range(
-    query: Select[Any],
-    account_id: uuid.UUID,
-    since: datetime | None,
-    until: datetime | None,
-) -> Select[Any]:
-    query = query.where(AuditEvent.account_id == account_id)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at < until)
-    return query
-
-
 async def stream_range(
     session: AsyncSession, *, account_id: uuid.UUID, since: datetime, until: datetime
 ) -> AsyncIterator[Sequence[AuditEvent]]:
     """The account's events in [since, until), oldest first, in chunks, never all in memory."""
     query = (
-        _in_range(select(AuditEvent), account_id, since, until)
+        select(AuditEvent)
+        .where(
+            AuditEvent.account_id == account_id,
+            AuditEvent.occurred_at >= since,
+            AuditEvent.occurred_at < until,
+        )
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
         .execution_options(yield_per=EXPORT_CHUNK_ROWS)
     )

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit import repository
 from keyhouse.audit.models import AuditEvent
+from keyhouse.kit.listing import Query
 from keyhouse.kit.pagination import decode_cursor, encode_cursor
 
 
@@ -78,15 +78,9 @@ async def list_events(
 ) -> EventPage:
     """One page of the account's audit log, filtered by action, actor and [since, until)."""
     before = decode_cursor(cursor) if cursor else None
+    narrowed = repository.EventFilter(action, actor, before, since, until)
     rows = await repository.list_for_account(
-        session,
-        account_id=account_id,
-        action=action,
-        actor=actor,
-        before=before,
-        limit=limit + 1,
-        since=since,
-        until=until,
+        session, account_id=account_id, limit=limit + 1, narrowed=narrowed
     )
     events = rows[:limit]
     more = len(rows) > limit
@@ -104,7 +98,7 @@ def page_query(
     actor: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> Select[Any]:
+) -> Query:
     """The query of one page of the audit log, newest first (read it with `Database.read`)."""
     before = decode_cursor(cursor) if cursor else None
     narrowed = repository.EventFilter(action=action, actor=actor, before=before)

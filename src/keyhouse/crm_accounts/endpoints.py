@@ -89,5 +89,5 @@ async def get_account_history(
 ) -> Response:
     """Every change of owner, oldest first: from, to, why, when and by which key."""
     query = await service.history_query(session, who, crm_account_id=account_id, page=page)
-    rows = (await session.execute(query)).all()
+    rows = await query.rows(session)
     return ownership.LISTING.response(rows, limit=page.limit)

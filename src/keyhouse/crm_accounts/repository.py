@@ -1,17 +1,28 @@
 """SQL of CRM accounts; every query takes the account id."""
 
+import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    UnaryExpression,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.schemas import CrmAccountOut
-from keyhouse.kit.listing import Listing
+from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, filtered
 from keyhouse.kit.pagination import PageRequest, paginate
 
 
@@ -26,6 +37,10 @@ class CrmAccountFilters:
     tier: int | None = None
     min_fit_score: int | None = None
     search: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The values of `FILTERS`' parameters (None: not given)."""
+        return asdict(self) | {"search": contained(self.search) if self.search else None}
 
 
 async def get(
@@ -42,36 +57,30 @@ async def get(
 
 # The rows of a list as `CrmAccountOut` items, read without ORM objects (kit/listing.py).
 LISTING = Listing(CrmAccount, CrmAccountOut)
+FILTERS: dict[str, Condition] = {
+    "owner_rep_id": lambda value: CrmAccount.owner_rep_id == value,
+    "in_pool": lambda value: CrmAccount.owner_rep_id.is_(None) == value,
+    "industry": lambda value: CrmAccount.industry == value,
+    "region": lambda value: CrmAccount.region == value,
+    "tier": lambda value: CrmAccount.tier == value,
+    "min_fit_score": lambda value: CrmAccount.fit_score >= value,
+    "search": lambda value: CrmAccount.name.icontains(value, escape=LIKE_ESCAPE),
+}
 
 
-def page_query(
-    *, account_id: uuid.UUID, page: PageRequest, filters: CrmAccountFilters
-) -> Select[Any]:
+def page_query(*, account_id: uuid.UUID, page: PageRequest, filters: CrmAccountFilters) -> Query:
     """One page of accounts in feed order; the feed includes removed accounts."""
-    query = LISTING.select().where(CrmAccount.account_id == account_id)
-    if page.updated_since is None:
+    values = {"account_id": account_id, **page.values(), **filters.values()}
+    return Query.of(_page_statement, values)
+
+
+@functools.cache
+def _page_statement(bound: frozenset[str]) -> Select[Any]:
+    query = LISTING.select().where(CrmAccount.account_id == bindparam("account_id"))
+    if "updated_since" not in bound:
         query = query.where(CrmAccount.deleted_at.is_(None))
-    query = _narrow(query, filters)
-    return paginate(query, page, CrmAccount.updated_at, CrmAccount.id)
-
-
-def _narrow(query: Select[Any], filters: CrmAccountFilters) -> Select[Any]:
-    if filters.owner_rep_id is not None:
-        query = query.where(CrmAccount.owner_rep_id == filters.owner_rep_id)
-    if filters.in_pool is not None:
-        owner = CrmAccount.owner_rep_id
-        query = query.where(owner.is_(None) if filters.in_pool else owner.is_not(None))
-    if filters.industry is not None:
-        query = query.where(CrmAccount.industry == filters.industry)
-    if filters.region is not None:
-        query = query.where(CrmAccount.region == filters.region)
-    if filters.tier is not None:
-        query = query.where(CrmAccount.tier == filters.tier)
-    if filters.min_fit_score is not None:
-        query = query.where(CrmAccount.fit_score >= filters.min_fit_score)
-    if filters.search:
-        query = query.where(CrmAccount.name.icontains(filters.search, autoescape=True))
-    return query
+    query = filtered(query, FILTERS, bound)
+    return paginate(query, bound, CrmAccount.updated_at, CrmAccount.id)
 
 
 def add(session: AsyncSession, crm_account: CrmAccount) -> None:

@@ -1,9 +1,7 @@
 """CRM accounts: list, get, create, update (owner included), remove, ownership history."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -12,6 +10,7 @@ from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import CrmAccountFilters
 from keyhouse.crm_accounts.schemas import CrmAccountCreate, CrmAccountUpdate
 from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.kit.listing import Query
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
@@ -21,9 +20,7 @@ from keyhouse.reps import repository as reps
 LISTING = repository.LISTING
 
 
-def page_query(
-    principal: Principal, *, page: PageRequest, filters: CrmAccountFilters
-) -> Select[Any]:
+def page_query(principal: Principal, *, page: PageRequest, filters: CrmAccountFilters) -> Query:
     """The query of a page of the caller's accounts (read it with `Database.read`)."""
     return repository.page_query(account_id=principal.account_id, page=page, filters=filters)
 
@@ -87,7 +84,7 @@ async def remove(session: AsyncSession, principal: Principal, *, crm_account_id:
 
 async def history_query(
     session: AsyncSession, principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
-) -> Select[Any]:
+) -> Query:
     """The query of a page of the account's ownership changes, oldest first; 404 if none."""
     crm_account = await get(session, principal, crm_account_id=crm_account_id)
     return ownership.history_query(principal, crm_account_id=crm_account.id, page=page)

@@ -87,5 +87,5 @@ async def list_distribution_transfers(
 ) -> Response:
     """Each moved account: from, to, when and by which key."""
     query = await service.transfers_query(session, who, distribution_id=distribution_id, page=page)
-    rows = (await session.execute(query)).all()
+    rows = await query.rows(session)
     return ownership.LISTING.response(rows, limit=page.limit)

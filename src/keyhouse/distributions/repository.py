@@ -56,8 +56,9 @@ async def list_page(
     query: Select[Distribution] = select(Distribution).where(Distribution.account_id == account_id)
     if status is not None:
         query = query.where(Distribution.status == status)
-    paged = paginate(query, page, Distribution.updated_at, Distribution.id)
-    return (await session.scalars(paged)).all()
+    values = page.values()
+    paged = paginate(query, values, Distribution.updated_at, Distribution.id)
+    return (await session.scalars(paged, values)).all()
 
 
 async def reps_in_order(

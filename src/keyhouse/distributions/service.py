@@ -2,9 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -28,6 +26,7 @@ from keyhouse.distributions.schemas import (
     MovedAccountFields,
 )
 from keyhouse.errors import Conflict, InvalidInput, NotFound
+from keyhouse.kit.listing import Query
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
@@ -164,7 +163,7 @@ async def run(
 
 async def transfers_query(
     session: AsyncSession, principal: Principal, *, distribution_id: uuid.UUID, page: PageRequest
-) -> Select[Any]:
+) -> Query:
     """The query of a page of the moves a run recorded; 404 if there is no such distribution."""
     distribution = await get(session, principal, distribution_id=distribution_id)
     return ownership.transfers_query(principal, page=page, distribution_id=distribution.id)

@@ -6,13 +6,13 @@ the revoking transaction goes through a SQLAlchemy session, the revoker's polls 
 """
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from keyhouse.instances.models import Instance
+from keyhouse.kit.listing import Query
 
 # FOR SHARE waits for a revocation between its clock increment and its commit, then reads the
 # new number: a renewal either commits before the revocation (so the revoker sees the lease) or
@@ -56,17 +56,21 @@ def notify(session: Session, *, channel: str, payload: str) -> None:
     )
 
 
-def lagging_query(*, seq: int, besides: uuid.UUID | None) -> Select[Any]:
-    """How many instances hold a live lease but have not applied revocation `seq` yet."""
-    return (
-        select(func.count())
-        .select_from(Instance)
-        .where(
-            Instance.lease_until > func.now(),
-            Instance.acked_seq < seq,
-            Instance.id.is_distinct_from(besides),
-        )
+# Polled by each revoke until the others catch up: built once (kit/listing.py says why).
+_LAGGING = (
+    select(func.count())
+    .select_from(Instance)
+    .where(
+        Instance.lease_until > func.now(),
+        Instance.acked_seq < bindparam("seq"),
+        Instance.id.is_distinct_from(bindparam("besides")),
     )
+)
+
+
+def lagging_query(*, seq: int, besides: uuid.UUID | None) -> Query:
+    """How many instances hold a live lease but have not applied revocation `seq` yet."""
+    return Query(_LAGGING, {"seq": seq, "besides": besides})
 
 
 async def leave(session: AsyncSession, *, instance_id: uuid.UUID) -> None:

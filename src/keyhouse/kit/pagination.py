@@ -4,13 +4,14 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.errors import BadRequest
@@ -37,6 +38,15 @@ class PageRequest:
     after: tuple[datetime, uuid.UUID] | None
     updated_since: datetime | None
     limit: int
+
+    def values(self) -> dict[str, Any]:
+        """The values of `paginate`'s bound parameters, for this page."""
+        values: dict[str, Any] = {"limit": self.limit + 1}  # one extra row to peek
+        if self.updated_since is not None:
+            values["updated_since"] = self.updated_since
+        if self.after is not None:
+            values["after_moment"], values["after_id"] = self.after
+        return values
 
 
 def encode_cursor(updated_at: datetime, row_id: uuid.UUID) -> str:
@@ -78,17 +88,22 @@ Pagination = Annotated[PageRequest, Depends(page_request)]
 
 def paginate(
     query: Select[Row],
-    page: PageRequest,
+    bound: Collection[str],
     updated_at: InstrumentedAttribute[datetime],
     row_id: InstrumentedAttribute[uuid.UUID],
 ) -> Select[Row]:
-    """`query` restricted to the requested page, in feed order, with one extra row to peek."""
-    if page.updated_since is not None:
-        query = query.where(updated_at >= page.updated_since)
-    if page.after is not None:
-        moment, last_id = page.after
+    """`query` restricted to a page, in feed order, with one extra row to peek.
+
+    The page is in bound parameters, named as in `PageRequest.values` (`bound` holds the names
+    given), so that list statements can be built once per shape (kit/listing.py).
+    """
+    if "updated_since" in bound:
+        query = query.where(updated_at >= bindparam("updated_since"))
+    if "after_moment" in bound:
+        moment: BindParameter[datetime] = bindparam("after_moment")
+        last_id: BindParameter[uuid.UUID] = bindparam("after_id")
         query = query.where(or_(updated_at > moment, and_(updated_at == moment, row_id > last_id)))
-    return query.order_by(updated_at, row_id).limit(page.limit + 1)
+    return query.order_by(updated_at, row_id).limit(bindparam("limit"))
 
 
 def make_page(rows: list[Any], page: PageRequest, out: type[Out]) -> Page[Out]:

@@ -119,7 +119,7 @@ async def search_accounts(
 
     async def work(session: AsyncSession, who: Principal) -> Page[CrmAccountOut]:
         query = crm_accounts.page_query(who, page=page, filters=filters)
-        rows = (await session.execute(query)).all()
+        rows = await query.rows(session)
         return crm_accounts.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)
@@ -146,8 +146,8 @@ async def list_reps(
     page = _page(cursor, limit)
 
     async def work(session: AsyncSession, who: Principal) -> Page[RepOut]:
-        statement = reps.page_query(who, page=page, active=active, search=query)
-        rows = (await session.execute(statement)).all()
+        page_query = reps.page_query(who, page=page, active=active, search=query)
+        rows = await page_query.rows(session)
         return reps.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)
@@ -163,7 +163,7 @@ async def get_rep_book(
         await reps.get(session, who, rep_id=rep_id)
         filters = CrmAccountFilters(owner_rep_id=rep_id)
         query = crm_accounts.page_query(who, page=page, filters=filters)
-        rows = (await session.execute(query)).all()
+        rows = await query.rows(session)
         return crm_accounts.LISTING.parsed(rows, limit=page.limit)
 
     return await call(ctx, Scope.READ, work)

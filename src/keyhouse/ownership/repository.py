@@ -1,16 +1,17 @@
 """SQL of ownership history and of the guarded owner update; every query takes the account id."""
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, insert, update
+from sqlalchemy import CursorResult, Select, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import among, unindexed
-from keyhouse.kit.listing import Listing
+from keyhouse.kit.listing import Condition, Listing, Query, filtered
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.ownership.models import OwnershipChange
 from keyhouse.ownership.schemas import OwnershipChangeOut
@@ -59,6 +60,11 @@ def add_change(session: AsyncSession, change: OwnershipChange) -> None:
 
 # The rows of a list as `OwnershipChangeOut` items, read without ORM objects (kit/listing.py).
 LISTING = Listing(OwnershipChange, OwnershipChangeOut, columns={"changed_at": "created_at"})
+FILTERS: dict[str, Condition] = {
+    "crm_account_id": lambda value: OwnershipChange.crm_account_id == value,
+    "distribution_id": lambda value: OwnershipChange.distribution_id == value,
+    "retrieval_id": lambda value: OwnershipChange.retrieval_id == value,
+}
 
 
 def page_query(
@@ -68,13 +74,20 @@ def page_query(
     crm_account_id: uuid.UUID | None = None,
     distribution_id: uuid.UUID | None = None,
     retrieval_id: uuid.UUID | None = None,
-) -> Select[Any]:
+) -> Query:
     """One page of ownership changes, oldest first, narrowed to one account or one run."""
-    query = LISTING.select().where(OwnershipChange.account_id == account_id)
-    if crm_account_id is not None:
-        query = query.where(OwnershipChange.crm_account_id == crm_account_id)
-    if distribution_id is not None:
-        query = query.where(OwnershipChange.distribution_id == distribution_id)
-    if retrieval_id is not None:
-        query = query.where(OwnershipChange.retrieval_id == retrieval_id)
-    return paginate(query, page, OwnershipChange.updated_at, OwnershipChange.id)
+    values = {
+        "account_id": account_id,
+        "crm_account_id": crm_account_id,
+        "distribution_id": distribution_id,
+        "retrieval_id": retrieval_id,
+        **page.values(),
+    }
+    return Query.of(_page_statement, values)
+
+
+@functools.cache
+def _page_statement(bound: frozenset[str]) -> Select[Any]:
+    query = LISTING.select().where(OwnershipChange.account_id == bindparam("account_id"))
+    query = filtered(query, FILTERS, bound)
+    return paginate(query, bound, OwnershipChange.updated_at, OwnershipChange.id)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.service import Actor
 from keyhouse.auth.principal import Principal
 from keyhouse.errors import Conflict
+from keyhouse.kit.listing import Query
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import repository
@@ -132,9 +132,7 @@ def record_change(
 LISTING = repository.LISTING
 
 
-def history_query(
-    principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest
-) -> Select[Any]:
+def history_query(principal: Principal, *, crm_account_id: uuid.UUID, page: PageRequest) -> Query:
     """A page of one account's ownership changes, oldest first (the caller checks the account)."""
     return repository.page_query(
         account_id=principal.account_id, page=page, crm_account_id=crm_account_id
@@ -147,7 +145,7 @@ def transfers_query(
     page: PageRequest,
     distribution_id: uuid.UUID | None = None,
     retrieval_id: uuid.UUID | None = None,
-) -> Select[Any]:
+) -> Query:
     """A page of the transfers one distribution or retrieval made (the caller checks the run)."""
     return repository.page_query(
         account_id=principal.account_id,

@@ -1,12 +1,13 @@
 """SQL of reps; every query takes the account id."""
 
+import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keyhouse.kit.listing import Listing
+from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, filtered
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.reps.models import Rep
 from keyhouse.reps.schemas import RepOut
@@ -32,20 +33,28 @@ async def email_taken(
 
 # The rows of a list as `RepOut` items, read without ORM objects (kit/listing.py).
 LISTING = Listing(Rep, RepOut)
+FILTERS: dict[str, Condition] = {
+    "active": lambda value: Rep.active == value,
+    "search": lambda value: Rep.name.icontains(value, escape=LIKE_ESCAPE),
+}
 
 
 def page_query(
     *, account_id: uuid.UUID, page: PageRequest, active: bool | None, search: str | None
-) -> Select[Any]:
+) -> Query:
     """One page of the account's reps in feed order; the feed includes removed reps."""
-    query = LISTING.select().where(Rep.account_id == account_id)
-    if page.updated_since is None:
+    search = contained(search) if search else None
+    values = {"account_id": account_id, "active": active, "search": search, **page.values()}
+    return Query.of(_page_statement, values)
+
+
+@functools.cache
+def _page_statement(bound: frozenset[str]) -> Select[Any]:
+    query = LISTING.select().where(Rep.account_id == bindparam("account_id"))
+    if "updated_since" not in bound:
         query = query.where(Rep.deleted_at.is_(None))
-    if active is not None:
-        query = query.where(Rep.active.is_(active))
-    if search:
-        query = query.where(Rep.name.icontains(search, autoescape=True))
-    return paginate(query, page, Rep.updated_at, Rep.id)
+    query = filtered(query, FILTERS, bound)
+    return paginate(query, bound, Rep.updated_at, Rep.id)
 
 
 def add(session: AsyncSession, rep: Rep) -> None:

@@ -1,15 +1,15 @@
 """Reps: list, get, create, update, remove."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, true
+from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
 from keyhouse.crm_accounts import repository as crm_accounts
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.errors import Conflict, NotFound
+from keyhouse.kit.listing import Query
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
@@ -27,7 +27,7 @@ def page_query(
     page: PageRequest,
     active: bool | None = None,
     search: str | None = None,
-) -> Select[Any]:
+) -> Query:
     """The query of a page of the caller's reps (read it with `Database.read`)."""
     return repository.page_query(
         account_id=principal.account_id, page=page, active=active, search=search

@@ -72,5 +72,5 @@ async def list_retrieval_transfers(
 ) -> Response:
     """Each account returned to the pool: from whom, when and by which key."""
     query = await service.transfers_query(session, who, retrieval_id=retrieval_id, page=page)
-    rows = (await session.execute(query)).all()
+    rows = await query.rows(session)
     return ownership.LISTING.response(rows, limit=page.limit)

@@ -26,8 +26,9 @@ async def list_page(
 ) -> Sequence[Retrieval]:
     """One page of retrievals in feed order."""
     query: Select[Retrieval] = select(Retrieval).where(Retrieval.account_id == account_id)
-    paged = paginate(query, page, Retrieval.updated_at, Retrieval.id)
-    return (await session.scalars(paged)).all()
+    values = page.values()
+    paged = paginate(query, values, Retrieval.updated_at, Retrieval.id)
+    return (await session.scalars(paged, values)).all()
 
 
 async def rep_names(session: AsyncSession, *, account_id: uuid.UUID) -> dict[uuid.UUID, str]:

@@ -3,9 +3,7 @@
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.auth.principal import Principal
@@ -19,6 +17,7 @@ from keyhouse.crm_accounts.criteria import (
 from keyhouse.crm_accounts.repository import Candidate
 from keyhouse.distributions.planning import list_moves
 from keyhouse.errors import InvalidInput, NotFound
+from keyhouse.kit.listing import Query
 from keyhouse.kit.orm import utcnow
 from keyhouse.kit.pagination import PageRequest
 from keyhouse.ownership import service as ownership
@@ -110,7 +109,7 @@ async def run(
 
 async def transfers_query(
     session: AsyncSession, principal: Principal, *, retrieval_id: uuid.UUID, page: PageRequest
-) -> Select[Any]:
+) -> Query:
     """The query of a page of the moves a run recorded; 404 if there is no such retrieval."""
     retrieval = await get(session, principal, retrieval_id=retrieval_id)
     return ownership.transfers_query(principal, page=page, retrieval_id=retrieval.id)

@@ -59,8 +59,9 @@ async def list_page(
     query: Select[TargetBook] = select(TargetBook).where(TargetBook.account_id == account_id)
     if page.updated_since is None:
         query = query.where(TargetBook.deleted_at.is_(None))
-    paged = paginate(query, page, TargetBook.updated_at, TargetBook.id)
-    return (await session.scalars(paged)).all()
+    values = page.values()
+    paged = paginate(query, values, TargetBook.updated_at, TargetBook.id)
+    return (await session.scalars(paged, values)).all()
 
 
 async def reps_by_id(
