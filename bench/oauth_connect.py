@@ -25,6 +25,25 @@ def _field(pattern: re.Pattern[str], html: str) -> str:
     return unescape(match[1])
 
 
+# What an assistant registers itself as (dynamic client registration).
+REGISTRATION = {
+    "client_name": "bench",
+    "redirect_uris": [REDIRECT_URI],
+    "token_endpoint_auth_method": "none",
+}
+
+
+def exchange_form(client_id: str, code: str, verifier: str) -> dict[str, str]:
+    """The /oauth/token form that trades an authorization code for tokens (PKCE)."""
+    return {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": REDIRECT_URI,
+    }
+
+
 def _pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -70,25 +89,9 @@ def connect(
         started = time.perf_counter()
         http.get("/.well-known/oauth-protected-resource/mcp").raise_for_status()
         http.get("/.well-known/oauth-authorization-server").raise_for_status()
-        client = http.post(
-            "/oauth/register",
-            json={
-                "client_name": "bench",
-                "redirect_uris": [REDIRECT_URI],
-                "token_endpoint_auth_method": "none",
-            },
-        ).json()
+        client = http.post("/oauth/register", json=REGISTRATION).json()
         verifier, challenge = _pkce()
         code = _authorize(http, client["client_id"], challenge, access)
-        tokens = http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "client_id": client["client_id"],
-                "code": code,
-                "code_verifier": verifier,
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
+        tokens = http.post("/oauth/token", data=exchange_form(client["client_id"], code, verifier))
         tokens.raise_for_status()
         return str(tokens.json()["access_token"]), time.perf_counter() - started

@@ -39,14 +39,13 @@ from keyhouse.app import create_app
 from keyhouse.config import Settings
 from keyhouse.oauth import grants
 from keyhouse.users import service as users
-from oauth_connect import _pkce
+from oauth_connect import REDIRECT_URI, REGISTRATION, _pkce, exchange_form
 from quiet_app import _ignore, create_quiet_app
 
 HOST = b"127.0.0.1:8000"
 WHO_AM_I = (
     b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"who_am_i","arguments":{}}}'
 )
-REDIRECT_URI = "http://127.0.0.1:33418/callback"
 FLUSH_SECONDS = Settings.model_fields["last_used_flush_seconds"].default
 
 
@@ -141,27 +140,10 @@ async def access_token(app: FastAPI) -> str:
     verifier, challenge = _pkce()
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as http:
-        client = (
-            await http.post(
-                "/oauth/register",
-                json={
-                    "client_name": "bench",
-                    "redirect_uris": [REDIRECT_URI],
-                    "token_endpoint_auth_method": "none",
-                },
-            )
-        ).json()
+        client = (await http.post("/oauth/register", json=REGISTRATION)).json()
         code = await _approve(app, settings, client, challenge)
-        answer = await http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "client_id": client["client_id"],
-                "code": code,
-                "code_verifier": verifier,
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
+        form = exchange_form(client["client_id"], code, verifier)
+        answer = await http.post("/oauth/token", data=form)
     token: str = answer.json()["access_token"]
     return token
 
