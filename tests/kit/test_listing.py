@@ -200,3 +200,26 @@ async def test_a_long_page_is_written_without_orm_objects_and_in_feed_order(
     assert sorted(row["id"] for row in rows) == sorted(str(account.id) for account in made)
     order = [(row["updated_at"], uuid.UUID(row["id"])) for row in rows]
     assert order == sorted(order)
+
+
+# Names that a LIKE pattern would confuse: `%` and `_` are wildcards there, `/` the escape.
+LOOKALIKES = {
+    "50%": ["Growth 50% Co", "Growth 500 Co"],
+    "e_c": ["snake_case Inc", "snakeXcase Inc"],
+    "a/b": ["A/B Testing", "AB Testing", "A//B Testing"],
+}
+
+
+async def test_searches_match_their_text_literally_in_every_searchable_list(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    for names in LOOKALIKES.values():
+        for name in names:
+            await make_crm_account(database, tenant.account, name=name)
+            await make_rep(database, tenant.account, name=name)
+    for path in ("/api/v1/accounts", "/api/v1/reps"):
+        for text, (wanted, *_lookalikes) in LOOKALIKES.items():
+            found = await client.get(path, params={"q": text}, headers=tenant.read)
+            assert found.status_code == 200, found.text
+            assert [item["name"] for item in found.json()["data"]] == [wanted], (path, text)

@@ -77,13 +77,14 @@ async def list_for_account(
     narrowed: EventFilter,
 ) -> Sequence[AuditEvent]:
     """The account's events, newest first, optionally filtered and starting after `before`."""
-    query = Query.of(partial(newest_first, select(AuditEvent)), narrowed.values(account_id, limit))
+    values = narrowed.values(account_id, limit)
+    query = Query.of(partial(newest_first, select(AuditEvent)), values, filters=FILTERS)
     return (await session.scalars(query.statement, query.values)).all()
 
 
 def page_query(*, account_id: uuid.UUID, narrowed: EventFilter, limit: int) -> Query:
     """The same events as `list_for_account`, as items of `AuditEventOut`."""
-    return Query.of(_page_statement, narrowed.values(account_id, limit))
+    return Query.of(_page_statement, narrowed.values(account_id, limit), filters=FILTERS)
 
 
 @functools.cache

@@ -71,7 +71,7 @@ FILTERS: dict[str, Condition] = {
 def page_query(*, account_id: uuid.UUID, page: PageRequest, filters: CrmAccountFilters) -> Query:
     """One page of accounts in feed order; the feed includes removed accounts."""
     values = {"account_id": account_id, **page.values(), **filters.values()}
-    return Query.of(_page_statement, values)
+    return Query.of(_page_statement, values, filters=FILTERS)
 
 
 @functools.cache

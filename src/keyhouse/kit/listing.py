@@ -50,16 +50,27 @@ Out = TypeVar("Out", bound=BaseModel)
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A statement with bound parameters (built once per shape), and their values."""
+    """A statement with bound parameters (built once per shape), and their values.
+
+    `filtered`: a filter may make it read past the page, up to every row of the account (a
+    name search does); an unfiltered page reads its rows off an index and stops.
+    """
 
     statement: Select[Any]
     values: dict[str, Any]
+    filtered: bool = False
 
     @classmethod
-    def of(cls, build: Callable[[frozenset[str]], Select[Any]], values: Mapping[str, Any]) -> Self:
+    def of(
+        cls,
+        build: Callable[[frozenset[str]], Select[Any]],
+        values: Mapping[str, Any],
+        *,
+        filters: Collection[str] = (),
+    ) -> Self:
         """The statement `build` makes for the values given (a None is a filter not given)."""
         given = {name: value for name, value in values.items() if value is not None}
-        return cls(build(frozenset(given)), given)
+        return cls(build(frozenset(given)), given, filtered=any(name in given for name in filters))
 
     async def rows(self, session: AsyncSession) -> Sequence[Row[Any]]:
         """Its rows, read in `session` (outside one: `Database.read`)."""

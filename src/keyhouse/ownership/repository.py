@@ -83,7 +83,7 @@ def page_query(
         "retrieval_id": retrieval_id,
         **page.values(),
     }
-    return Query.of(_page_statement, values)
+    return Query.of(_page_statement, values, filters=FILTERS)
 
 
 @functools.cache

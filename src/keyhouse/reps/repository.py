@@ -45,7 +45,7 @@ def page_query(
     """One page of the account's reps in feed order; the feed includes removed reps."""
     search = contained(search) if search else None
     values = {"account_id": account_id, "active": active, "search": search, **page.values()}
-    return Query.of(_page_statement, values)
+    return Query.of(_page_statement, values, filters=FILTERS)
 
 
 @functools.cache
