@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from keyhouse.config import Settings
 from keyhouse.db import Database
+from keyhouse.kit.listing import Query
 
 
 @pytest.fixture
@@ -24,9 +25,10 @@ async def own_database(settings: Settings) -> AsyncIterator[Database]:
 
 
 async def test_a_read_outlives_a_dropped_connection(own_database: Database) -> None:
-    pid = (await own_database.read(select(func.pg_backend_pid())))[0][0]
+    backend = Query(select(func.pg_backend_pid()), {})
+    pid = (await own_database.read(backend))[0][0]
     await _terminate(own_database, pid)
-    assert (await own_database.read(select(func.pg_backend_pid())))[0][0] != pid
+    assert (await own_database.read(backend))[0][0] != pid
 
 
 async def test_a_transaction_never_starts_on_a_dropped_connection(own_database: Database) -> None:
@@ -42,13 +44,13 @@ async def _terminate(database: Database, pid: int, *, by_read: bool = False) -> 
     """End a server process (from the other pool) and wait until it is gone."""
     end = select(func.pg_terminate_backend(pid))
     if by_read:
-        await database.read(end)
+        await database.read(Query(end, {}))
     else:
         async with database.transaction() as session:
             await session.execute(end)
     alive = select(func.count()).select_from(text("pg_stat_activity")).where(text(f"pid = {pid}"))
     for _ in range(100):
-        if (await database.read(alive))[0][0] == 0:
+        if (await database.read(Query(alive, {})))[0][0] == 0:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"process {pid} is still running")
