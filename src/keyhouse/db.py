@@ -156,7 +156,7 @@ class _Reader:
                 # A search may read every row of the account (~50 ms for 50,000 accounts):
                 # in a worker thread, where SQLite lets go of the GIL and the loop goes on.
                 return await asyncio.to_thread(self._read_now, query)
-            # An unfiltered page reads a few index entries (~0.1 ms) on the loop itself: less
+            # An unfiltered page reads ~51 index entries (~0.3 ms) on the loop itself: less
             # than a trip to a worker thread costs under load (~0.4 ms of CPU, bench/README.md).
             return self._read_now(query)
         assert self._postgresql is not None
