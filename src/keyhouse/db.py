@@ -120,7 +120,14 @@ def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """
     try:
         dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as error:
+        # InternalClientError: the server ended the connection while it sat in the pool, and
+        # asyncpg took the goodbye as an error still to consume; it refuses any use after.
         raise DisconnectionError(str(error)) from error
 
 
