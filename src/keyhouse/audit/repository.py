@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.audit.models import AuditEvent
 from keyhouse.audit.schemas import AuditEventOut
-from keyhouse.kit.listing import Condition, Listing, Query, filtered
+from keyhouse.kit.listing import Condition, Listing, Query, where_given
 
 
 def add(session: AsyncSession, event: AuditEvent) -> None:
@@ -94,7 +94,8 @@ def _page_statement(bound: frozenset[str]) -> Select[Any]:
 
 def newest_first(query: Select[Any], bound: frozenset[str]) -> Select[Any]:
     """`query` narrowed to the account's matching events, newest first, at most `limit`."""
-    query = filtered(query.where(AuditEvent.account_id == bindparam("account_id")), FILTERS, bound)
+    query = query.where(AuditEvent.account_id == bindparam("account_id"))
+    query = where_given(query, FILTERS, bound)
     if "before_moment" in bound:
         moment: BindParameter[datetime] = bindparam("before_moment")
         last_id: BindParameter[uuid.UUID] = bindparam("before_id")

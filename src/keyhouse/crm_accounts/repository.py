@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.schemas import CrmAccountOut
-from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, filtered
+from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, where_given
 from keyhouse.kit.pagination import PageRequest, paginate
 
 
@@ -79,7 +79,7 @@ def _page_statement(bound: frozenset[str]) -> Select[Any]:
     query = LISTING.select().where(CrmAccount.account_id == bindparam("account_id"))
     if "updated_since" not in bound:
         query = query.where(CrmAccount.deleted_at.is_(None))
-    query = filtered(query, FILTERS, bound)
+    query = where_given(query, FILTERS, bound)
     return paginate(query, bound, CrmAccount.updated_at, CrmAccount.id)
 
 

@@ -83,7 +83,7 @@ Condition = Callable[[BindParameter[Any]], ColumnElement[bool]]
 LIKE_ESCAPE = "/"
 
 
-def filtered(
+def where_given(
     query: Select[Any], conditions: Mapping[str, Condition], bound: Collection[str]
 ) -> Select[Any]:
     """`query` with the condition of each filter named in `bound`, on a parameter of its name."""

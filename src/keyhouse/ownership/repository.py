@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keyhouse.crm_accounts.models import CrmAccount
 from keyhouse.crm_accounts.repository import among, unindexed
-from keyhouse.kit.listing import Condition, Listing, Query, filtered
+from keyhouse.kit.listing import Condition, Listing, Query, where_given
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.ownership.models import OwnershipChange
 from keyhouse.ownership.schemas import OwnershipChangeOut
@@ -89,5 +89,5 @@ def page_query(
 @functools.cache
 def _page_statement(bound: frozenset[str]) -> Select[Any]:
     query = LISTING.select().where(OwnershipChange.account_id == bindparam("account_id"))
-    query = filtered(query, FILTERS, bound)
+    query = where_given(query, FILTERS, bound)
     return paginate(query, bound, OwnershipChange.updated_at, OwnershipChange.id)

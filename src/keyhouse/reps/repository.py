@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, filtered
+from keyhouse.kit.listing import LIKE_ESCAPE, Condition, Listing, Query, contained, where_given
 from keyhouse.kit.pagination import PageRequest, paginate
 from keyhouse.reps.models import Rep
 from keyhouse.reps.schemas import RepOut
@@ -53,7 +53,7 @@ def _page_statement(bound: frozenset[str]) -> Select[Any]:
     query = LISTING.select().where(Rep.account_id == bindparam("account_id"))
     if "updated_since" not in bound:
         query = query.where(Rep.deleted_at.is_(None))
-    query = filtered(query, FILTERS, bound)
+    query = where_given(query, FILTERS, bound)
     return paginate(query, bound, Rep.updated_at, Rep.id)
 
 
