@@ -25,6 +25,7 @@ from keyhouse.db import Database
 from keyhouse.distributions.models import Distribution, DistributionStatus
 from keyhouse.ownership.models import OwnershipChange
 from keyhouse.reps.models import Rep
+from keyhouse.usage.models import KeyUsageDay
 from tests.factories import make_crm_accounts, make_rep, make_tenant, unique
 from tests.servers import running_server
 
@@ -127,6 +128,16 @@ async def _reps_by_email(settings: Settings, emails: list[str]) -> dict[str, int
         await database.dispose()
 
 
+async def _ok_requests_counted(settings: Settings, account_id: uuid.UUID) -> int:
+    database = Database(settings)  # a fresh pool: the shared one lost its connections
+    try:
+        async with database.sessions() as session:
+            query = select(func.sum(KeyUsageDay.ok)).where(KeyUsageDay.account_id == account_id)
+            return int(await session.scalar(query) or 0)
+    finally:
+        await database.dispose()
+
+
 async def test_a_database_outage_is_503_then_the_service_recovers_and_loses_no_write(
     database: Database, settings: Settings, tmp_path: Path
 ) -> None:
@@ -162,6 +173,10 @@ async def test_a_database_outage_is_503_then_the_service_recovers_and_loses_no_w
     acknowledged = [o.email for o in load.outcomes if o.status == 201 and o.email]
     assert all(stored.get(email) == 1 for email in acknowledged)
     assert all(count == 1 for count in stored.values())
+    # Usage counted while the writer could not flush is written once the database is back:
+    # every answered request exactly once, none lost with a failed flush, none written twice.
+    answered_ok = sum(o.status in {200, 201} for o in load.outcomes)
+    assert await _ok_requests_counted(settings, tenant.account.id) == answered_ok
     assert "Traceback" not in log
 
 

@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mcp_resource=settings.mcp_url,
         session_idle=timedelta(hours=settings.session_idle_hours),
     )
-    app.state.mcp = build_server()
+    app.state.mcp = build_server(metrics, app.state.usage)
     _add_error_handlers(app)
     # First: routing tries routes in order, and probes must stay cheap for load balancers.
     _add_health(app)

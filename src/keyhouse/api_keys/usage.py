@@ -13,6 +13,7 @@ prunes activity past its retention in small batches.
 import asyncio
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -33,14 +34,21 @@ PRUNE_BATCH = 1000
 MAX_PENDING_CALLS = 100_000
 MAX_USER_AGENT = 512
 SECONDS_PER_DAY = 86_400
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 COLUMNS = {Outcome.OK: 0, Outcome.ERRORS: 1, Outcome.RATE_LIMITED: 2}
+# The counts' column of every HTTP status, looked up by status on the request path.
+COLUMN_OF_STATUS = tuple(COLUMNS[outcome_of(status)] for status in range(600))
 
 log = structlog.get_logger(__name__)
 
-CountKey = tuple[uuid.UUID, uuid.UUID, int]  # account, key, days since the epoch (UTC)
 # On the request path a key is known by its id's 128-bit integer: hashing a UUID is a Python
 # call, hashing an int is not, and a request looks its key up three times.
 Slot = tuple[int, int]  # key, days since the epoch (UTC)
+# Where a request came from, as the ASGI server gave it: its client (address, port) and its
+# headers. Kept as they are until the flush reads them: finding and decoding the user agent
+# costs more than counting, and the latest request of a key is the one that counts.
+Source = tuple[tuple[str, int] | None, list[tuple[bytes, bytes]]]
+Used = tuple[str | None, str | None]  # the address and user agent written with `last_used_at`
 
 
 class UsageRecorder:
@@ -53,20 +61,22 @@ class UsageRecorder:
         self._flush_seconds = flush_seconds
         self._retention = timedelta(days=activity_retention_days)
         self._last_marked: dict[int, float] = {}
-        self._pending: dict[int, tuple[str | None, str | None]] = {}
+        self._pending: dict[int, Source] = {}
         self._counts: dict[Slot, list[int]] = {}
         self._accounts: dict[int, uuid.UUID] = {}  # of each key counted
-        self._calls: list[activity.RecordedCall] = []
+        self._calls: deque[activity.RecordedCall] = deque(maxlen=MAX_PENDING_CALLS)
         self._task: asyncio.Task[None] | None = None
         self._next_prune = 0.0
         self.clock: Callable[[], float] = time.time  # tests move it to other days
 
-    def count_request(self, account_id: uuid.UUID, key_id: uuid.UUID, status: int) -> bool:
+    def count_request(
+        self, account_id: uuid.UUID, key_id: uuid.UUID, status: int, source: Source
+    ) -> None:
         """Count a finished request of a key (or connection) by day and outcome.
 
-        True when where it came from is wanted (`note_source`): at most once a minute per key,
-        and for every request until that is written. Reading the address and the user agent
-        costs more than counting, so the caller does it only then.
+        Where it came from is kept for the key's `last_used_at`, which is written at most
+        once a minute per key: the first request of that minute, and every later one until
+        the write, so that the latest source is the one written.
         """
         now, key = self.clock(), key_id.int
         slot = (key, int(now // SECONDS_PER_DAY))
@@ -74,86 +84,75 @@ class UsageRecorder:
         if counts is None:
             counts = self._counts[slot] = [0, 0, 0]
             self._accounts[key] = account_id
-        counts[COLUMNS[outcome_of(status)]] += 1
-        if key in self._pending:
-            return True
-        last = self._last_marked.get(key)
-        return last is None or now - last >= WRITE_INTERVAL_SECONDS
-
-    def note_source(self, key_id: uuid.UUID, address: str | None, user_agent: str | None) -> None:
-        """Where the key's latest request came from, written with its `last_used_at`."""
-        key = key_id.int
+        counts[COLUMN_OF_STATUS[status]] += 1
         if key not in self._pending:
-            self._last_marked[key] = self.clock()
-        self._pending[key] = (address, user_agent)
+            last = self._last_marked.get(key)
+            if last is not None and now - last < WRITE_INTERVAL_SECONDS:
+                return
+            self._last_marked[key] = now
+        self._pending[key] = source
 
     def record_tool_call(
-        self,
-        *,
-        account_id: uuid.UUID,
-        connection_id: uuid.UUID,
-        tool: str,
-        ok: bool,
-        seconds: float,
+        self, account_id: uuid.UUID, connection_id: uuid.UUID, tool: str, ok: bool, seconds: float
     ) -> None:
         """Note one MCP tool call of a connection: which tool, how it ended, how long it took.
 
-        Kept as a tuple of plain values: no id, no datetime, nothing the garbage collector
-        has to follow while thousands wait for the next flush (activity/repository.py makes
-        the row, in the database).
+        Kept as a tuple of plain numbers: nothing the garbage collector has to follow while
+        thousands wait for the next flush, and nothing to format on the request path
+        (activity/repository.py makes the row at the flush). Once MAX_PENDING_CALLS wait,
+        the oldest goes.
         """
-        if len(self._calls) >= MAX_PENDING_CALLS:
-            del self._calls[0]
-        self._calls.append(
-            (
-                account_id.hex,
-                connection_id.hex,
-                tool,
-                "ok" if ok else "error",
-                round(seconds * 1000),
-                round(self.clock() * 1_000_000),
-            )
-        )
+        self._calls.append((account_id.int, connection_id.int, tool, ok, seconds, self.clock()))
 
     async def flush(self) -> None:
         """Write everything pending now; on failure it stays pending for the next flush."""
         if not (self._pending or self._counts or self._calls):
             return
-        uses = {uuid.UUID(int=key): source for key, source in self._pending.items()}
-        counts = {
-            (self._accounts[key], uuid.UUID(int=key), day): values
-            for (key, day), values in self._counts.items()
-        }
+        pending, counts, calls = self._pending, self._counts, self._calls
         self._pending, self._counts = {}, {}
-        calls, self._calls = self._calls, []
+        self._calls = deque(maxlen=MAX_PENDING_CALLS)
         try:
             async with self._database.transaction() as session:
-                if uses:
+                if pending:
                     await repository.record_use(
                         session,
                         used_at=datetime.now(UTC),
-                        uses=_clipped(uses),
+                        uses=_uses(pending),
                         interval=WRITE_INTERVAL,
                     )
-                await usage.add_counts(session, _count_rows(counts))
+                await usage.add_counts(session, self._count_rows(counts))
                 await activity.add_calls(session, calls)
         except BaseException:
-            self._restore(uses, counts, calls)
+            self._restore(pending, counts, calls)
             raise
+
+    def _count_rows(self, counts: dict[Slot, list[int]]) -> list[dict[str, object]]:
+        return [
+            {
+                "account_id": self._accounts[key],
+                "api_key_id": uuid.UUID(int=key),
+                "day": date.fromordinal(EPOCH_ORDINAL + epoch_day),
+                "ok": ok,
+                "errors": errors,
+                "rate_limited": rate_limited,
+            }
+            for (key, epoch_day), (ok, errors, rate_limited) in counts.items()
+        ]
 
     def _restore(
         self,
-        uses: dict[uuid.UUID, tuple[str | None, str | None]],
-        counts: dict[CountKey, list[int]],
-        calls: list[activity.RecordedCall],
+        pending: dict[int, Source],
+        counts: dict[Slot, list[int]],
+        calls: deque[activity.RecordedCall],
     ) -> None:
-        self._pending = {**{key.int: source for key, source in uses.items()}, **self._pending}
-        for (account_id, key_id, day), values in counts.items():
-            self._accounts[key_id.int] = account_id
-            merged = self._counts.setdefault((key_id.int, day), [0, 0, 0])
+        """Put a failed flush's batch back, under what came in since (which is newer)."""
+        self._pending = {**pending, **self._pending}
+        for slot, values in counts.items():
+            merged = self._counts.setdefault(slot, [0, 0, 0])
             for column, value in enumerate(values):
                 merged[column] += value
-        self._calls = (calls + self._calls)[-MAX_PENDING_CALLS:]
+        calls.extend(self._calls)  # past MAX_PENDING_CALLS, the oldest go
+        self._calls = calls
 
     async def prune(self) -> int:
         """Delete activity older than the retention, a small batch per transaction."""
@@ -191,24 +190,14 @@ class UsageRecorder:
                 log.warning("usage_flush_failed", error=type(error).__name__)
 
 
-def _clipped(
-    uses: dict[uuid.UUID, tuple[str | None, str | None]],
-) -> dict[uuid.UUID, tuple[str | None, str | None]]:
-    return {
-        key_id: (address, agent[:MAX_USER_AGENT] if agent else agent)
-        for key_id, (address, agent) in uses.items()
-    }
+def _uses(pending: dict[int, Source]) -> dict[uuid.UUID, Used]:
+    """Each key's latest address and user agent (clipped), read off its request."""
+    return {uuid.UUID(int=key): _used(*source) for key, source in pending.items()}
 
 
-def _count_rows(counts: dict[CountKey, list[int]]) -> list[dict[str, object]]:
-    return [
-        {
-            "account_id": account_id,
-            "api_key_id": key_id,
-            "day": date.fromordinal(date(1970, 1, 1).toordinal() + epoch_day),
-            "ok": ok,
-            "errors": errors,
-            "rate_limited": rate_limited,
-        }
-        for (account_id, key_id, epoch_day), (ok, errors, rate_limited) in counts.items()
-    ]
+def _used(client: tuple[str, int] | None, headers: list[tuple[bytes, bytes]]) -> Used:
+    agent = next((value for name, value in headers if name == b"user-agent"), None)
+    return (
+        client[0] if client else None,
+        agent[:MAX_USER_AGENT].decode("latin-1") if agent is not None else None,
+    )

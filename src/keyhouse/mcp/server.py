@@ -67,6 +67,10 @@ class RecordToolCalls:
     """Server middleware: every `tools/call` counted by tool and outcome, and for a connection
     kept as activity (tool, outcome, duration). The arguments and the result are never kept."""
 
+    def __init__(self, metrics: Metrics, usage: UsageRecorder) -> None:
+        self._metrics = metrics
+        self._usage = usage
+
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
         if ctx.method != "tools/call" or ctx.request is None:
             return await call_next(ctx)
@@ -79,7 +83,15 @@ class RecordToolCalls:
             ok = not _is_error(result)
             return result
         finally:
-            _record(ctx.request, tool, ok, time.perf_counter() - started)
+            self._record(ctx.request, tool, ok, time.perf_counter() - started)
+
+    def _record(self, request: Any, tool: str, ok: bool, seconds: float) -> None:
+        self._metrics.tool_call(tool, ok, seconds)
+        principal = principal_of(request)
+        if principal is not None and principal.credential is CredentialKind.MCP_CONNECTION:
+            self._usage.record_tool_call(
+                principal.account_id, principal.credential_id, tool, ok, seconds
+            )
 
 
 def _is_error(result: Any) -> bool:
@@ -88,30 +100,14 @@ def _is_error(result: Any) -> bool:
     return getattr(result, "is_error", False) is True
 
 
-def _record(request: Any, tool: str, ok: bool, seconds: float) -> None:
-    state = request.scope["app"].state
-    metrics: Metrics = state.metrics
-    metrics.tool_call(tool, ok, seconds)
-    principal = principal_of(request)
-    if principal is not None and principal.credential is CredentialKind.MCP_CONNECTION:
-        usage: UsageRecorder = state.usage
-        usage.record_tool_call(
-            account_id=principal.account_id,
-            connection_id=principal.credential_id,
-            tool=tool,
-            ok=ok,
-            seconds=seconds,
-        )
-
-
-def build_server() -> MCPServer:
-    """The MCP server with every Keyhouse tool."""
+def build_server(metrics: Metrics, usage: UsageRecorder) -> MCPServer:
+    """The MCP server with every Keyhouse tool, its calls recorded in `metrics` and `usage`."""
     server: MCPServer = MCPServer(
         name="keyhouse",
         title="Keyhouse",
         version=version("keyhouse"),
         instructions=INSTRUCTIONS,
-        middleware=[RecordToolCalls(), HideForbiddenTools()],
+        middleware=[RecordToolCalls(metrics, usage), HideForbiddenTools()],
     )
     tools.register(server)
     return server

@@ -9,11 +9,13 @@ also every second, so that the scrape can add up every worker's counts.
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keyhouse.auth.principal import CredentialKind
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.metrics import families
 from keyhouse.metrics.tallies import CounterTally, HistogramTally, counted_and_merged
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 UNMATCHED = "unmatched"  # requests that matched no route share one label, whatever their path
 MIN_TOKEN_LENGTH = 16
 HIT, MISS = ("hit",), ("miss",)
+# The `credential` label of an accepted bearer credential: what was presented.
+PRESENTED_AS = {CredentialKind.API_KEY: "api_key", CredentialKind.MCP_CONNECTION: "access_token"}
 # With several workers, how stale another worker's counts can be in a scrape.
 HAND_OVER_SECONDS = 1.0
 
@@ -53,6 +57,8 @@ class Metrics:
         # By route, method and status; handed over as REQUESTS and REQUEST_DURATION.
         self._requests = HistogramTally(families.REQUEST_DURATION)
         self._authentications = CounterTally(families.AUTHENTICATIONS)
+        # Accepted credentials by kind, the hot path's share of the authentications.
+        self._accepted: Counter[CredentialKind] = Counter()
         self._cache_lookups = CounterTally(families.CACHE_LOOKUPS)
         self._revocations = CounterTally(families.REVOCATIONS)
         self._revoke_wait = HistogramTally(families.REVOKE_WAIT)
@@ -86,10 +92,17 @@ class Metrics:
         """One HTTP request: its route template (never the raw path), method, status, latency."""
         if self.instruments is None:
             return
-        self._requests.observe((route_template(scope), scope["method"], str(status)), seconds)
+        route = scope.get("route")  # route_template's first answer, without the call
+        template = str(route.path) if route is not None else route_template(scope)
+        self._requests.observe((template, scope["method"], str(status)), seconds)
+
+    def authenticated(self, credential: CredentialKind) -> None:
+        """A bearer credential checked and accepted (`ok`), labelled at hand-over."""
+        if self.instruments is not None:
+            self._accepted[credential] += 1
 
     def authentication(self, credential: str, outcome: str) -> None:
-        """A bearer credential checked: `ok`, `invalid`, `expired`, `revoked` or `throttled`."""
+        """A bearer credential refused: `invalid`, `expired`, `revoked` or `throttled`."""
         if self.instruments is not None:
             self._authentications[(credential, outcome)] += 1
 
@@ -124,6 +137,9 @@ class Metrics:
         found = self.instruments
         if found is None:
             return
+        for credential, count in self._accepted.items():
+            self._authentications[(PRESENTED_AS[credential], "ok")] += count
+        self._accepted.clear()
         for counter in (
             self._authentications,
             self._cache_lookups,
