@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache = CredentialCache()
     app.state.settings = settings
     app.state.database = database
-    app.state.metrics = metrics = Metrics(settings, database.engine)
+    app.state.metrics = metrics = Metrics(settings, database.engine, cache)
     app.state.revocations = RevocationFeed(settings, database, cache, metrics)
     app.state.usage = UsageRecorder(
         database,

@@ -188,8 +188,8 @@ class Authenticator:
         # Only tokens that passed the format and checksum check are cached, so a hit needs
         # no second check; everything else is checked before it can reach the database.
         credential = self._cache.get(secret_hash) if trusted else None
-        self._metrics.cache_lookup(credential is not None)
         if credential is None:
+            self._metrics.cache_missed()
             credential = await self._miss(
                 token, secret_hash, accept, trusted=trusted, client=client
             )

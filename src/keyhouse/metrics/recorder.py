@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.auth.principal import CredentialKind
 from keyhouse.config import ConfigurationError, Settings
 from keyhouse.metrics import families
@@ -52,8 +53,15 @@ def route_template(scope: MutableMapping[str, Any]) -> str:
 class Metrics:
     """The service's counters and histograms (docs/operations.md lists each)."""
 
-    def __init__(self, settings: Settings | None = None, engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        engine: AsyncEngine | None = None,
+        cache: CredentialCache | None = None,
+    ) -> None:
         self.instruments: Instruments | None = None
+        self._cache = cache  # it counts its hits; they are read at hand-over
+        self._hits_handed_over = 0
         # By route, method and status; handed over as REQUESTS and REQUEST_DURATION.
         self._requests = HistogramTally(families.REQUEST_DURATION)
         self._authentications = CounterTally(families.AUTHENTICATIONS)
@@ -106,10 +114,10 @@ class Metrics:
         if self.instruments is not None:
             self._authentications[(credential, outcome)] += 1
 
-    def cache_lookup(self, hit: bool) -> None:
-        """The credential cache answered (hit) or the database had to (miss)."""
+    def cache_missed(self) -> None:
+        """The database had to answer a credential lookup (the cache counts its own hits)."""
         if self.instruments is not None:
-            self._cache_lookups[HIT if hit else MISS] += 1
+            self._cache_lookups[MISS] += 1
 
     def revoked(self, keys: int) -> None:
         """Keys whose credentials this process revoked (keys, connections, users' connections)."""
@@ -140,6 +148,9 @@ class Metrics:
         for credential, count in self._accepted.items():
             self._authentications[(PRESENTED_AS[credential], "ok")] += count
         self._accepted.clear()
+        if self._cache is not None and self._cache.hits > self._hits_handed_over:
+            self._cache_lookups[HIT] += self._cache.hits - self._hits_handed_over
+            self._hits_handed_over = self._cache.hits
         for counter in (
             self._authentications,
             self._cache_lookups,
