@@ -1,5 +1,6 @@
 """Several real `keyhouse serve` processes on the test database, and nginx in front of them."""
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -124,15 +125,32 @@ def running_cluster(settings: Settings, run_dir: Path, *, count: int = 2) -> Ite
 
 
 async def kill_listener(settings: Settings, instance: Instance) -> int:
-    """Terminate the instance's LISTEN connection from the server side; how many were ended."""
+    """Terminate the instance's LISTEN connection from the server side; how many were ended.
+
+    An instance whose listener an earlier test killed connects a new one after a pause (and
+    the old backend can linger while it exits), so this first waits, within
+    STARTUP_SECONDS, for the instance to have exactly one.
+    """
     dsn = settings.async_database_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"{APPLICATION_NAME}:{instance.pid}"
     connection = await asyncpg.connect(dsn)
     try:
+        for _ in range(STARTUP_SECONDS * 10):
+            if await _listeners(connection, name) == 1:
+                break
+            await asyncio.sleep(0.1)
         ended: int = await connection.fetchval(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = $1) AS ended",
-            f"{APPLICATION_NAME}:{instance.pid}",
+            name,
         )
     finally:
         await connection.close()
     return ended
+
+
+async def _listeners(connection: asyncpg.Connection, name: str) -> int:
+    found: int = await connection.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name
+    )
+    return found

@@ -20,7 +20,8 @@ RecordedCall = tuple[int, int, str, bool, float, float]
 
 # A batch goes as one JSON array of rows, each value already in its stored form, and the
 # database takes the rows apart: binding thousands of rows value by value through the ORM's
-# types cost more CPU than the inserts themselves.
+# types cost more CPU than the inserts themselves, and the driver's `executemany` more than
+# the JSON once the unstorable-text floor has checked every value (bench/README.md).
 INSERT_FROM_JSON = {
     "sqlite": """
         INSERT INTO mcp_tool_calls

@@ -155,7 +155,7 @@ class Metrics:
         if found is None:
             return
         for credential, count in self._accepted.items():
-            self._authentications[(PRESENTED_AS[credential], "ok")] += count
+            self._authentications[(PRESENTED_AS.get(credential, "unknown"), "ok")] += count
         self._accepted.clear()
         if self._cache is not None and self._cache.hits > self._hits_handed_over:
             self._cache_lookups[HIT] += self._cache.hits - self._hits_handed_over
