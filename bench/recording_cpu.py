@@ -6,7 +6,9 @@ is one call of the ASGI app, and `time.process_time()` counts this process's CPU
 server's work plus a driver of a few dict literals. The usage writer's flush is called inside
 the measured time whenever a server would flush, since the server pays for it too.
 
-    .venv/bin/python bench/recording_cpu.py [--parts]
+    .venv/bin/python bench/recording_cpu.py [--parts] [--json]
+
+`bench/run.py --only visibility` runs it with `--json` and judges the cost target on it.
 
 Apps over one fresh embedded workspace: "on", the real one with `KEYHOUSE_METRICS_TOKEN` set,
 and "off", `quiet_app.py`'s twin, which records nothing; with `--parts` also "metrics" (metrics
@@ -17,6 +19,7 @@ by one, each timed on its own.
 import argparse
 import asyncio
 import gc
+import json
 import os
 import secrets
 import statistics
@@ -268,6 +271,15 @@ def report(tallies: dict[tuple[str, str], Tally], paths: list[str], out: TextIO)
             )
 
 
+def costs(tallies: dict[tuple[str, str], Tally], paths: list[str]) -> dict[str, dict[str, float]]:
+    """Per path: CPU µs per request of each app, and "cost", the share "on" adds to "off"."""
+    found = {}
+    for path in paths:
+        off, on = tallies[("off", path)].cpu_us, tallies[("on", path)].cpu_us
+        found[path] = {"on": on, "off": off, "cost": on / off - 1}
+    return found
+
+
 def _quietened(app: FastAPI) -> FastAPI:
     """`app` recording no usage and no activity, as in `quiet_app.py`."""
     app.state.usage.count_request = _ignore
@@ -286,7 +298,7 @@ def _apps(parts: bool) -> dict[str, FastAPI]:
     return apps
 
 
-async def main(count: int, rounds: int, only: str | None, parts: bool) -> None:
+async def main(count: int, rounds: int, only: str | None, parts: bool, as_json: bool) -> None:
     """Set up the workspace, warm the apps up, then measure."""
     figures = _quiet_stdout()
     with tempfile.TemporaryDirectory(prefix="keyhouse-recording-") as var_dir:
@@ -306,7 +318,10 @@ async def main(count: int, rounds: int, only: str | None, parts: bool) -> None:
             gc.collect()
             gc.freeze()
             tallies = await measure(apps, requests, count, rounds)
-            report(tallies, list(requests), figures)
+            if as_json:
+                print(json.dumps(costs(tallies, list(requests))), file=figures)
+            else:
+                report(tallies, list(requests), figures)
 
 
 def _arguments() -> argparse.Namespace:
@@ -315,9 +330,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--only", choices=[http_load.ME, http_load.MCP])
     parser.add_argument("--parts", action="store_true", help="also metrics only, usage only")
+    parser.add_argument("--json", action="store_true", help="the costs as one line of JSON")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     arguments = _arguments()
-    asyncio.run(main(arguments.requests, arguments.rounds, arguments.only, arguments.parts))
+    asyncio.run(
+        main(arguments.requests, arguments.rounds, arguments.only, arguments.parts, arguments.json)
+    )
