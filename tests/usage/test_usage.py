@@ -92,6 +92,23 @@ async def test_counts_match_a_known_sequence_per_day_and_outcome(
     assert body["last_used_at"] is not None
 
 
+async def test_a_key_was_last_used_from_its_latest_request_with_the_agent_clipped(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database, settings)
+    key, secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
+    long_agent = "batch-export/3.0 " + "x" * 600
+    for agent in ("nightly-sync/2.1", long_agent):
+        headers = {"Authorization": f"Bearer {secret}", "User-Agent": agent}
+        assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    await app.state.usage.flush()
+
+    await sign_in(client, tenant.admin.email, PASSWORD)
+    body = (await client.get(f"/api/v1/api-keys/{key.id}/usage")).json()
+    assert body["last_used_user_agent"] == long_agent[:512]
+    assert body["last_used_ip"] == "127.0.0.1"
+
+
 async def test_days_without_requests_are_zero_and_the_range_is_bounded(
     client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
