@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     database = Database(settings)
-    cache = CredentialCache()
+    app.state.credential_cache = cache = CredentialCache()
     app.state.settings = settings
     app.state.database = database
     app.state.metrics = metrics = Metrics(settings, database.engine, cache)

@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from keyhouse.api_keys.models import AccessLevel, ApiKey
 from keyhouse.audit.models import AuditEvent
+from keyhouse.auth.credential_cache import CredentialCache
 from keyhouse.config import Settings
 from keyhouse.db import Database
 from tests.factories import make_key, make_tenant, revoke_key
@@ -107,7 +109,7 @@ async def test_rolling_with_no_grace_refuses_the_old_key_before_the_call_returns
 
 
 async def test_a_cached_old_key_is_refused_once_its_grace_ends(
-    client: httpx.AsyncClient, database: Database, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     tenant = await make_tenant(database, settings)
     old, old_secret = await make_key(database, settings, tenant.account, AccessLevel.READ_ONLY)
@@ -115,12 +117,17 @@ async def test_a_cached_old_key_is_refused_once_its_grace_ends(
     rolled = await _roll(client, csrf, old.id, 2)
     assert rolled.status_code == 201
     # Loaded into the cache with its grace expiry; no revocation arrives when it ends.
-    warm = await client.get("/api/v1/me", headers=_bearer(old_secret))
+    assert (await client.get("/api/v1/me", headers=_bearer(old_secret))).status_code == 200
     ends = datetime.fromisoformat(rolled.json()["old_expires_at"])
     await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.05)
+    cache: CredentialCache = app.state.credential_cache
+    hits = cache.hits
     refused = await client.get("/api/v1/me", headers=_bearer(old_secret))
     assert refused.status_code == 401
-    if warm.status_code == 200:  # it was cached: the cache's own expiry check refused it
+    # Usually still cached, and then the cache's own expiry check refused it. On PostgreSQL
+    # this instance's own notice of the roll can land just after the warm-up and drop the
+    # entry, and the database then refuses the key: 401 all the same.
+    if cache.hits > hits:
         assert refused.json()["detail"] == "The credential has expired."
 
 
